@@ -1,0 +1,88 @@
+"""The course's figures: one palette, one size, one way to draw a contribution map.
+
+Colours come from Okabe and Ito's palette, which stays distinguishable under the
+common forms of colour blindness; maps use ``viridis``, which is perceptually
+uniform and readable in grey.
+
+Examples
+--------
+>>> import numpy as np
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> fig, ax = new_figure()
+>>> image = plot_contribution_map(ax, np.tril(np.ones((4, 4))))
+>>> ax.get_xlabel()
+'source step $k$'
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
+
+from . import _checks
+
+__all__ = ["PALETTE", "FIGSIZE", "new_figure", "plot_contribution_map"]
+
+#: Okabe-Ito colours, in the order the course uses them.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+#: Width and height of one panel, in inches.
+FIGSIZE = (5.0, 3.6)
+
+
+def new_figure(ncols=1, nrows=1, **kwargs):
+    """A figure of ``nrows`` x ``ncols`` panels of the course's size, with its palette.
+
+    Returns
+    -------
+    fig, axes
+        As from ``matplotlib.pyplot.subplots``.
+    """
+    ncols = _checks.positive_int("ncols", ncols)
+    nrows = _checks.positive_int("nrows", nrows)
+    plt.rcParams["axes.prop_cycle"] = plt.cycler(color=PALETTE)
+    size = (FIGSIZE[0] * ncols, FIGSIZE[1] * nrows)
+    return plt.subplots(nrows, ncols, figsize=size, layout="constrained", **kwargs)
+
+
+def plot_contribution_map(ax, M, *, vmin=None, vmax=None, title=None):
+    """Draw a t-by-k map of contribution norms on a log colour scale.
+
+    Steps are labelled 1..T as in the equations (row t, column k). Entries that
+    are 0 (k > t, where there is no contribution) are left blank.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    M : array_like, shape (T, T)
+        Norms, as from :func:`gradcourse.jacobians.contribution_map`.
+    vmin, vmax : float, optional
+        Colour limits; by default the smallest and largest positive entries.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+        For a colour bar: ``fig.colorbar(image, ax=ax)``.
+    """
+    M = _checks.as_array("M", M, ndim=2)
+    T = M.shape[0]
+    if M.shape != (T, T):
+        raise ValueError(f"M must be square (T, T), got shape {M.shape}")
+    positive = M[M > 0]
+    if positive.size == 0:
+        raise ValueError("M has no positive entry to draw on a log scale")
+    norm = LogNorm(vmin=vmin or positive.min(), vmax=vmax or positive.max())
+    image = ax.imshow(
+        np.where(M > 0, M, np.nan),
+        norm=norm,
+        cmap="viridis",
+        origin="upper",
+        extent=(0.5, T + 0.5, T + 0.5, 0.5),
+        interpolation="nearest",
+    )
+    ax.set_xlabel("source step $k$")
+    ax.set_ylabel("loss step $t$")
+    if title:
+        ax.set_title(title)
+    return image

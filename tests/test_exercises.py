@@ -1,0 +1,72 @@
+import numpy as np
+
+from gradcourse import exercises
+
+
+def step_jacobian_reference(W_hh, a_t, f_prime):
+    return f_prime(a_t)[:, None] * W_hh
+
+
+def state_jacobian_reference(W_hh, a, f_prime):
+    P = np.eye(len(W_hh))
+    for a_i in a:
+        P = step_jacobian_reference(W_hh, a_i, f_prime) @ P
+    return P
+
+
+def test_step_checker_accepts_the_reference():
+    feedback = exercises.check_step_jacobian(step_jacobian_reference)
+    assert feedback.passed and bool(feedback)
+    assert feedback.message.startswith("Correct")
+
+
+def test_step_checker_names_the_wrong_order():
+    feedback = exercises.check_step_jacobian(lambda W, a, fp: W @ np.diag(fp(a)))
+    assert not feedback
+    assert "wrong order" in feedback.message
+
+
+def test_step_checker_names_a_missing_derivative_and_a_transpose():
+    assert "f'(a_t) is missing" in exercises.check_step_jacobian(lambda W, a, fp: W).message
+    assert "transpose" in exercises.check_step_jacobian(lambda W, a, fp: (fp(a)[:, None] * W).T).message
+
+
+def test_step_checker_reports_shape_exceptions_and_nan():
+    assert "expected an array of shape (1, 1), got shape (1,)" in exercises.check_step_jacobian(
+        lambda W, a, fp: fp(a)
+    ).message
+    assert "raised ZeroDivisionError" in exercises.check_step_jacobian(lambda W, a, fp: 1 / 0).message
+    assert "NaN or inf" in exercises.check_step_jacobian(lambda W, a, fp: W * np.nan).message
+
+
+def test_step_checker_points_at_the_wrong_entry_otherwise():
+    feedback = exercises.check_step_jacobian(lambda W, a, fp: 2 * step_jacobian_reference(W, a, fp))
+    assert not feedback and "entry [0, 0]" in feedback.message
+
+
+def test_state_checker_accepts_the_reference():
+    assert exercises.check_state_jacobian(state_jacobian_reference)
+
+
+def test_state_checker_names_the_reversed_product():
+    def reversed_order(W_hh, a, f_prime):
+        P = np.eye(len(W_hh))
+        for a_i in a:
+            P = P @ step_jacobian_reference(W_hh, a_i, f_prime)
+        return P
+
+    feedback = exercises.check_state_jacobian(reversed_order)
+    assert not feedback and "wrong order" in feedback.message
+
+
+def test_state_checker_wants_the_identity_for_no_steps():
+    def forgets_empty(W_hh, a, f_prime):
+        return state_jacobian_reference(W_hh, a, f_prime) if len(a) else np.zeros_like(W_hh)
+
+    feedback = exercises.check_state_jacobian(forgets_empty)
+    assert not feedback and "t-k=0" in feedback.message
+
+
+def test_state_checker_rejects_the_bare_matrix_power():
+    feedback = exercises.check_state_jacobian(lambda W, a, fp: np.linalg.matrix_power(W, len(a)))
+    assert not feedback

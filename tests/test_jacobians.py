@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from gradcourse import jacobians, rnn
+from test_rnn import make_problem
+
+ACTIVATIONS = ["tanh", "sigmoid", "relu"]
+
+
+def problem(activation, T=6, shape=(3, 4, 2, 3), seed=1):
+    params, x, y_target, h0 = make_problem(*shape, T=T, seed=seed)
+    fwd = rnn.forward(params, x, h0=h0, activation=activation)
+    _, dy = rnn.mse(fwd.y, y_target)
+    return params, x, fwd, dy
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_step_jacobians_match_finite_differences(activation):
+    params, x, fwd, _ = problem(activation)
+    J = jacobians.step_jacobians(params, fwd, activation=activation)
+    t, b, eps = 3, 1, 1e-6
+
+    def step(h_prev):
+        x_t = x[t, b]
+        return rnn.forward(params, x_t[None, None], h0=h_prev[None], activation=activation).h[0, 0]
+
+    h_prev = fwd.h[t - 1, b]
+    numeric = np.stack(
+        [(step(h_prev + eps * e) - step(h_prev - eps * e)) / (2 * eps) for e in np.eye(len(h_prev))], axis=1
+    )
+    np.testing.assert_allclose(J[t, b], numeric, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("wrt", ["W_hh", "W_xh", "b_h"])
+def test_contributions_sum_to_per_step_and_total_gradients(activation, wrt):
+    params, x, fwd, dy = problem(activation)
+    C = jacobians.contributions(params, x, fwd, dy, activation=activation, wrt=wrt)
+    T = len(x)
+    assert np.all(C[np.triu_indices(T, k=1)] == 0)  # no contribution from the future
+    for t in range(T):
+        dy_t = np.zeros_like(dy)
+        dy_t[t] = dy[t]  # the gradient of L_t alone
+        per_step = rnn.backward(params, x, fwd, dy_t, activation=activation)[wrt]
+        np.testing.assert_allclose(C[t].sum(axis=0), per_step, rtol=1e-10, atol=1e-14)
+    total = rnn.backward(params, x, fwd, dy, activation=activation)[wrt]
+    np.testing.assert_allclose(C.sum(axis=(0, 1)), total, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_error_signal_is_dLt_dhk_by_finite_differences(activation):
+    params, x, fwd, dy = problem(activation, T=5, shape=(2, 3, 2, 1))
+    g = jacobians.contributions(params, x, fwd, dy, activation=activation, wrt="h")
+    y_target = fwd.y - dy  # mse's dy is (y - target) / B with B = 1
+    t, k, eps = 4, 1, 1e-6
+
+    def loss_t(h_k):  # restart the recurrence from a perturbed h_k
+        out = rnn.forward(params, x[k + 1 :], h0=h_k, activation=activation)
+        return 0.5 * np.sum((out.y[t - k - 1] - y_target[t]) ** 2)
+
+    h_k = fwd.h[k]
+    numeric = np.array(
+        [(loss_t(h_k + eps * e.reshape(h_k.shape)) - loss_t(h_k - eps * e.reshape(h_k.shape))) / (2 * eps)
+         for e in np.eye(h_k.size)]
+    ).reshape(h_k.shape)
+    np.testing.assert_allclose(g[t, k], numeric, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("wrt", jacobians.WRT)
+@pytest.mark.parametrize("batch", [1, 4])
+def test_map_is_the_norm_of_each_contribution(wrt, batch):
+    params, x, fwd, dy = problem("tanh", T=7, shape=(3, 4, 2, batch))
+    C = jacobians.contributions(params, x, fwd, dy, wrt=wrt)
+    M = jacobians.contribution_map(params, x, fwd, dy, wrt=wrt)
+    np.testing.assert_allclose(M, np.linalg.norm(C.reshape(7, 7, -1), axis=2), rtol=1e-10, atol=1e-15)
+
+
+def test_map_decays_geometrically_for_a_linear_scalar_rnn():
+    # f = identity is not offered, so use ReLU with positive states: f' = 1, J = w.
+    w = 0.8
+    params = {"W_xh": np.ones((1, 1)), "W_hh": np.array([[w]]), "b_h": np.array([1.0]),
+              "W_hy": np.ones((1, 1)), "b_y": np.zeros(1)}
+    x = np.ones((10, 1, 1))
+    fwd = rnn.forward(params, x, activation="relu")
+    dy = np.ones_like(fwd.y)
+    M = jacobians.contribution_map(params, x, fwd, dy, activation="relu", wrt="h")
+    t = 9
+    np.testing.assert_allclose(M[t, : t + 1], w ** (t - np.arange(t + 1)), rtol=1e-12)
+
+
+def test_unknown_wrt_is_a_clear_error():
+    params, x, fwd, dy = problem("tanh")
+    with pytest.raises(ValueError, match="wrt must be one of"):
+        jacobians.contribution_map(params, x, fwd, dy, wrt="W_hy")
+    with pytest.raises(ValueError, match=r"dy must have shape \(6, 3, 2\)"):
+        jacobians.contribution_map(params, x, fwd, dy[:, :1])
