@@ -21,7 +21,7 @@ from matplotlib.colors import LogNorm
 
 from . import _checks
 
-__all__ = ["PALETTE", "FIGSIZE", "new_figure", "plot_contribution_map"]
+__all__ = ["PALETTE", "FIGSIZE", "new_figure", "plot_contribution_map", "draw_unrolled_rnn"]
 
 #: Okabe-Ito colours, in the order the course uses them.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -86,3 +86,45 @@ def plot_contribution_map(ax, M, *, vmin=None, vmax=None, title=None):
     if title:
         ax.set_title(title)
     return image
+
+
+def draw_unrolled_rnn(ax, T=4):
+    """Draw an RNN unrolled over ``T`` steps: states, inputs, outputs, losses, shared weights.
+
+    Each column is one step t: the input x_t enters a_t, the state h_t feeds the output
+    y_t and its loss L_t, and an arrow labelled W_hh carries h_{t-1} to the next step.
+    The same three matrices label every column: the weights are shared over time.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, ax = new_figure()
+    >>> draw_unrolled_rnn(ax, T=3)
+    >>> len(ax.texts) > 0
+    True
+    """
+    T = _checks.positive_int("T", T)
+    box = dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor=PALETTE[0], linewidth=1.5)
+    arrow = dict(arrowstyle="->", color="0.3", linewidth=1.2, shrinkA=12, shrinkB=12)
+    rows = {"x": 0.0, "h": 1.0, "y": 2.0, "L": 2.8}
+
+    def node(text, col, row, **style):
+        ax.text(col, rows[row], text, ha="center", va="center", fontsize=11, bbox={**box, **style})
+
+    node("$h_0$", 0, "h", edgecolor="0.5")
+    for t in range(1, T + 1):
+        node(f"$x_{t}$", t, "x", edgecolor=PALETTE[2])
+        node(f"$h_{t}$", t, "h")
+        node(f"$y_{t}$", t, "y", edgecolor=PALETTE[1])
+        ax.text(t, rows["L"], f"$L_{t}$", ha="center", va="center", fontsize=11, color=PALETTE[1])
+        ax.annotate("", (t, rows["h"]), (t - 1, rows["h"]), arrowprops=arrow)
+        ax.text(t - 0.5, rows["h"] + 0.12, "$W_{hh}$", ha="center", fontsize=9)
+        ax.annotate("", (t, rows["h"]), (t, rows["x"]), arrowprops=arrow)
+        ax.text(t + 0.08, 0.5, "$W_{xh}$", fontsize=9)
+        ax.annotate("", (t, rows["y"]), (t, rows["h"]), arrowprops=arrow)
+        ax.text(t + 0.08, 1.5, "$W_{hy}$", fontsize=9)
+    ax.text(T + 0.6, rows["L"], "$L = \\sum_t L_t$", va="center", fontsize=11)
+    ax.set_xlim(-0.5, T + 1.6)
+    ax.set_ylim(-0.5, 3.2)
+    ax.axis("off")

@@ -1,0 +1,86 @@
+"""Measure the course against its budgets, on one core.
+
+    python benchmarks/run.py            # print every timing and its budget
+    python benchmarks/run.py --strict   # also exit 1 if anything is over budget
+
+Timings depend on the machine, so they are measured here rather than asserted in the
+tests. Each notebook runs top to bottom in a fresh kernel, as on Binder.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+# One core: set before numpy is imported, here and in the kernels started below.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+
+from gradcourse import jacobians, rnn  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_BUDGET_S = 20.0
+
+
+def best_of(fn, repeat=3):
+    """Smallest wall time of ``repeat`` calls, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def time_notebook(path):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def contribution_map_case(T=1000, n_h=128):
+    rng = np.random.default_rng(0)
+    params = rnn.init_params(1, n_h, 1, rng=rng)
+    x = rng.normal(size=(T, 1, 1))
+    fwd = rnn.forward(params, x)
+    _, dy = rnn.mse(fwd.y, np.zeros_like(fwd.y))
+    return lambda: jacobians.contribution_map(params, x, fwd, dy)
+
+
+def bptt_case(T=500, B=64, n_h=128, n_x=8):
+    rng = np.random.default_rng(0)
+    params = rnn.init_params(n_x, n_h, 1, rng=rng)
+    x = rng.normal(size=(T, B, n_x))
+    y_target = rng.normal(size=(T, B, 1))
+    return lambda: rnn.loss_and_grads(params, x, y_target)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a budget is exceeded")
+    args = parser.parse_args()
+
+    results = []  # (what, seconds, budget or None)
+    results.append(("t-by-k map, T=1000, n_h=128", best_of(contribution_map_case()), 2.0))
+    results.append(("BPTT forward+backward, T=500, B=64, n_h=128", best_of(bptt_case()), None))
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        results.append((f"notebook {path.name}, fresh kernel", time_notebook(path), CHAPTER_BUDGET_S))
+
+    over = False
+    for what, seconds, budget in results:
+        verdict = "" if budget is None else ("within" if seconds <= budget else "OVER") + f" budget {budget:g} s"
+        over |= budget is not None and seconds > budget
+        print(f"{what:55s} {seconds:7.2f} s   {verdict}")
+    if args.strict and over:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
