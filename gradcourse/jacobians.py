@@ -33,7 +33,7 @@ import numpy as np
 
 from . import _checks, activations, rnn
 
-__all__ = ["step_jacobians", "signals_by_lag", "contributions", "contribution_map", "WRT"]
+__all__ = ["step_jacobians", "state_jacobian_norms", "signals_by_lag", "contributions", "contribution_map", "WRT"]
 
 #: What a contribution can be taken with respect to.
 WRT = ("W_hh", "W_xh", "b_h", "h")
@@ -65,6 +65,53 @@ def step_jacobians(params, fwd, *, activation="tanh"):
     rnn.check_params(params)
     _, f_prime = activations.get(activation)
     return f_prime(fwd.a)[..., :, None] * params["W_hh"]
+
+
+def state_jacobian_norms(params, fwd, *, activation="tanh", batch=0):
+    """Spectral norms ||dh_t/dh_k|| = ||J_t ... J_{k+1}|| for all 1 <= k <= t <= T.
+
+    The products of all t at one lag d = t - k are held as one (T - d, n_h, n_h)
+    array and extended to lag d + 1 by one batched matrix product, so there is a
+    Python loop over lags only.
+
+    Parameters
+    ----------
+    params : dict
+    fwd : gradcourse.rnn.Forward
+    activation : str, default "tanh"
+    batch : int, default 0
+        Which sequence of the batch.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, T)
+        Entry [t - 1, k - 1] is ||dh_t/dh_k|| (1 on the diagonal, 0 for k > t).
+
+    Examples
+    --------
+    >>> p = rnn.init_params(1, 3, 1, rng=np.random.default_rng(0))
+    >>> fwd = rnn.forward(p, np.zeros((4, 1, 1)))   # zero input: every J_t is W_hh
+    >>> N = state_jacobian_norms(p, fwd)
+    >>> bool(np.isclose(N[3, 0], np.linalg.norm(np.linalg.matrix_power(p["W_hh"], 3), 2)))
+    True
+    """
+    J = step_jacobians(params, fwd, activation=activation)
+    if not (isinstance(batch, (int, np.integer)) and 0 <= batch < J.shape[1]):
+        raise ValueError(f"batch must be an integer in [0, {J.shape[1]}), got {batch!r}")
+    J = J[:, batch]  # J[i] is the Jacobian of step i + 1
+    T, n_h = len(J), J.shape[-1]
+    N = np.zeros((T, T))
+    P = np.broadcast_to(np.eye(n_h), (T, n_h, n_h))  # lag 0: dh_t/dh_t = I, t = 1..T
+    with np.errstate(over="ignore", invalid="ignore"):  # overflowed products show as inf
+        for d in range(T):
+            t = np.arange(d, T)  # 0-based rows t, columns k = t - d
+            finite = np.isfinite(P).all(axis=(1, 2))
+            N[t, t - d] = np.inf
+            N[t[finite], t[finite] - d] = np.linalg.norm(P[finite], ord=2, axis=(1, 2))
+            if d + 1 < T:
+                # dh_t/dh_{k-1} = (dh_t/dh_k) J_k, for every t at this lag at once
+                P = P[1:] @ J[1 : T - d]
+    return N
 
 
 def signals_by_lag(params, fwd, dy, *, activation="tanh"):

@@ -94,3 +94,34 @@ def test_unknown_wrt_is_a_clear_error():
         jacobians.contribution_map(params, x, fwd, dy, wrt="W_hy")
     with pytest.raises(ValueError, match=r"dy must have shape \(6, 3, 2\)"):
         jacobians.contribution_map(params, x, fwd, dy[:, :1])
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_state_jacobian_norms_match_finite_differences_of_the_recurrence(activation):
+    params, x, fwd, _ = problem(activation, T=7, shape=(2, 4, 1, 2))
+    N = jacobians.state_jacobian_norms(params, fwd, activation=activation, batch=1)
+    eps = 1e-6
+    for t, k in [(6, 0), (6, 3), (4, 2), (3, 3)]:  # 0-based steps
+        def h_t(h_k):  # restart the recurrence at step k from a perturbed state
+            return rnn.forward(params, x[k + 1 : t + 1, 1:2], h0=h_k[None], activation=activation).h[-1, 0] if t > k else h_k
+
+        h_k = fwd.h[k, 1]
+        numeric = np.stack([(h_t(h_k + eps * e) - h_t(h_k - eps * e)) / (2 * eps) for e in np.eye(4)], axis=1)
+        assert N[t, k] == pytest.approx(np.linalg.norm(numeric, 2), rel=1e-6)
+    assert np.all(N[np.triu_indices(7, k=1)] == 0)
+    np.testing.assert_allclose(np.diag(N), 1.0)
+
+
+def test_state_jacobian_norms_of_a_zero_input_rnn_are_norms_of_matrix_powers():
+    params, _, _, _ = make_problem(1, 3, 1, 1, T=1)
+    params["b_h"] = np.zeros(3)
+    fwd = rnn.forward(params, np.zeros((12, 1, 1)))  # a_t = 0, tanh'(0) = 1: J_t = W_hh
+    N = jacobians.state_jacobian_norms(params, fwd)
+    want = [np.linalg.norm(np.linalg.matrix_power(params["W_hh"], d), 2) for d in range(12)]
+    np.testing.assert_allclose(N[11, ::-1], want, rtol=1e-12)
+
+
+def test_state_jacobian_norms_rejects_a_bad_batch_index():
+    params, x, fwd, _ = problem("tanh")
+    with pytest.raises(ValueError, match=r"batch must be an integer in \[0, 3\)"):
+        jacobians.state_jacobian_norms(params, fwd, batch=3)
