@@ -1,0 +1,132 @@
+"""The scalar case: one hidden unit, where the gradient is a product of numbers.
+
+With one unit, the step Jacobian J_i = w f'(a_i) is a number, and the signal that
+reaches back k steps is multiplied by the product of k of them. This module holds
+the products, where float64 gives up on them, and the one-unit network of Pascanu,
+Mikolov and Bengio (2013), x_t = w sigma(x_{t-1}) + b, whose loss surface has walls.
+
+Examples
+--------
+>>> import numpy as np
+>>> products = running_products(np.full(2000, 0.5))
+>>> first_zero_or_nonfinite(products)     # 0.5^1075 is below the smallest float64
+1075
+"""
+
+import numpy as np
+
+from . import _checks, activations
+
+__all__ = ["running_products", "first_zero_or_nonfinite", "one_unit_trajectory", "pascanu_loss_and_grad"]
+
+
+def running_products(factors):
+    """Products of the first k factors, k = 1, ..., K: the scalar dh_t/dh_{t-k}.
+
+    Computed in float64 exactly as backpropagation would, so the products underflow
+    to 0 or overflow to inf where a real gradient would.
+
+    Parameters
+    ----------
+    factors : array_like, shape (K,)
+        The factors w f'(a_i), latest step first.
+
+    Returns
+    -------
+    numpy.ndarray, shape (K,)
+
+    Examples
+    --------
+    >>> running_products([0.5, 0.5, 4.0])
+    array([0.5 , 0.25, 1.  ])
+    """
+    factors = _checks.as_array("factors", factors, ndim=1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return np.cumprod(factors)
+
+
+def first_zero_or_nonfinite(products):
+    """Number of factors k at which a running product first becomes 0, inf or NaN.
+
+    Returns ``None`` if every product is a finite nonzero number.
+
+    Examples
+    --------
+    >>> first_zero_or_nonfinite(running_products(np.full(1100, 2.0)))   # 2^1024 overflows
+    1024
+    >>> first_zero_or_nonfinite(np.array([0.5, 0.25])) is None
+    True
+    """
+    products = np.asarray(products, dtype=float)
+    bad = (products == 0) | ~np.isfinite(products)
+    return int(np.argmax(bad)) + 1 if bad.any() else None
+
+
+def one_unit_trajectory(w, b, *, x0=0.5, T=50):
+    """Run x_t = w sigma(x_{t-1}) + b for T steps, with forward-mode derivatives.
+
+    ``w`` and ``b`` may be arrays (they broadcast), so a whole grid of networks runs at
+    once. Along with x_T come dx_T/dw and dx_T/db, carried forward by the chain rule:
+    dx_t/dw = sigma(x_{t-1}) + w sigma'(x_{t-1}) dx_{t-1}/dw and
+    dx_t/db = 1 + w sigma'(x_{t-1}) dx_{t-1}/db.
+
+    Parameters
+    ----------
+    w, b : array_like
+        Recurrent weight and bias, broadcastable to a common shape.
+    x0 : float, default 0.5
+    T : int, default 50
+
+    Returns
+    -------
+    x_T, dx_dw, dx_db : numpy.ndarray
+        Each of the broadcast shape of ``w`` and ``b``.
+
+    Examples
+    --------
+    >>> x_T, dx_dw, dx_db = one_unit_trajectory(0.0, 0.3, T=5)   # w = 0: x_t = b
+    >>> float(x_T), float(dx_dw), float(dx_db)
+    (0.3, 0.574442516811659, 1.0)
+    """
+    w = _checks.as_array("w", w)
+    b = _checks.as_array("b", b)
+    if not np.isscalar(x0) or not np.isfinite(x0):
+        raise ValueError(f"x0 must be a finite number, got {x0!r}")
+    T = _checks.positive_int("T", T)
+    shape = np.broadcast_shapes(w.shape, b.shape)
+    x = np.full(shape, float(x0))
+    dx_dw = np.zeros(shape)
+    dx_db = np.zeros(shape)
+    for _ in range(T):
+        s, s_prime = activations.sigmoid(x), activations.sigmoid_prime(x)
+        dx_dw = s + w * s_prime * dx_dw
+        dx_db = 1.0 + w * s_prime * dx_db
+        x = w * s + b
+    return x, dx_dw, dx_db
+
+
+def pascanu_loss_and_grad(w, b, *, x0=0.5, T=50, target=0.7):
+    """Loss L = (x_T - target)^2 of the one-unit network, and its gradient (dL/dw, dL/db).
+
+    Parameters
+    ----------
+    w, b : array_like
+        Broadcastable grids of parameters.
+    x0, T, target : float, int, float
+        Start, number of steps and target; the defaults are those of Pascanu et al. (2013).
+
+    Returns
+    -------
+    loss, dL_dw, dL_db : numpy.ndarray
+
+    Examples
+    --------
+    >>> loss, dL_dw, dL_db = pascanu_loss_and_grad(0.0, 0.7)
+    >>> float(loss), float(dL_db)
+    (0.0, 0.0)
+    """
+    if not np.isscalar(target) or not np.isfinite(target):
+        raise ValueError(f"target must be a finite number, got {target!r}")
+    x_T, dx_dw, dx_db = one_unit_trajectory(w, b, x0=x0, T=T)
+    r = x_T - target
+    return r**2, 2 * r * dx_dw, 2 * r * dx_db

@@ -1,0 +1,66 @@
+import math
+
+import numpy as np
+import pytest
+
+from gradcourse import scalar
+from gradcourse.activations import sigmoid
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.9, 1.1, 2.0])
+def test_first_zero_or_nonfinite_agrees_with_logarithms(factor):
+    products = scalar.running_products(np.full(10000, factor))
+    k = scalar.first_zero_or_nonfinite(products)
+    # Independent estimate: the k where k log(factor) passes the log of the float64 limits.
+    # Underflow to 0 happens once the product is below half the smallest subnormal.
+    limit = math.log(np.finfo(float).max) if factor > 1 else math.log(np.nextafter(0, 1)) - math.log(2)
+    assert abs(k - limit / math.log(factor)) <= 1.5
+    assert np.all(np.isfinite(products[: k - 1])) and np.all(products[: k - 1] != 0)
+
+
+def test_no_underflow_reports_none():
+    assert scalar.first_zero_or_nonfinite(scalar.running_products(np.full(50, 0.9))) is None
+
+
+def test_nan_counts_as_nonfinite():
+    assert scalar.first_zero_or_nonfinite(np.array([1.0, np.nan, 2.0])) == 2
+
+
+def test_trajectory_follows_the_recurrence():
+    w, b = 3.0, -1.0
+    x = 0.5
+    for _ in range(7):
+        x = w * sigmoid(x) + b
+    assert scalar.one_unit_trajectory(w, b, T=7)[0] == pytest.approx(x, rel=1e-14)
+
+
+@pytest.mark.parametrize("w, b", [(2.0, -1.0), (5.0, -2.0), (-3.0, 1.5), (8.0, -3.7)])
+def test_forward_mode_derivatives_match_finite_differences(w, b):
+    loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(w, b)
+    eps = 1e-6
+    fd_w = (scalar.pascanu_loss_and_grad(w + eps, b)[0] - scalar.pascanu_loss_and_grad(w - eps, b)[0]) / (2 * eps)
+    fd_b = (scalar.pascanu_loss_and_grad(w, b + eps)[0] - scalar.pascanu_loss_and_grad(w, b - eps)[0]) / (2 * eps)
+    assert dL_dw == pytest.approx(fd_w, rel=1e-6, abs=1e-9)
+    assert dL_db == pytest.approx(fd_b, rel=1e-6, abs=1e-9)
+
+
+def test_grid_evaluation_matches_pointwise():
+    w = np.linspace(-2, 8, 5)[None, :]
+    b = np.linspace(-4, 1, 3)[:, None]
+    grid = scalar.pascanu_loss_and_grad(w, b)
+    for i in range(3):
+        for j in range(5):
+            point = scalar.pascanu_loss_and_grad(w[0, j], b[i, 0])
+            for g, p in zip(grid, point):
+                assert g[i, j] == pytest.approx(float(p), rel=1e-13)
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(ValueError, match="factors must have shape 1-D"):
+        scalar.running_products(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="w must be finite"):
+        scalar.one_unit_trajectory(np.nan, 0.0)
+    with pytest.raises(ValueError, match="T must be a positive integer"):
+        scalar.one_unit_trajectory(1.0, 0.0, T=0)
+    with pytest.raises(ValueError, match="x0 must be a finite number"):
+        scalar.one_unit_trajectory(1.0, 0.0, x0=np.inf)
