@@ -7,7 +7,7 @@ from gradcourse import scalar
 from gradcourse.activations import sigmoid
 
 
-@pytest.mark.parametrize("factor", [0.5, 0.9, 1.1, 2.0])
+@pytest.mark.parametrize("factor", [0.5, 0.25, 1.1, 2.0])
 def test_first_zero_or_nonfinite_agrees_with_logarithms(factor):
     products = scalar.running_products(np.full(10000, factor))
     k = scalar.first_zero_or_nonfinite(products)
@@ -16,6 +16,16 @@ def test_first_zero_or_nonfinite_agrees_with_logarithms(factor):
     limit = math.log(np.finfo(float).max) if factor > 1 else math.log(np.nextafter(0, 1)) - math.log(2)
     assert abs(k - limit / math.log(factor)) <= 1.5
     assert np.all(np.isfinite(products[: k - 1])) and np.all(products[: k - 1] != 0)
+
+
+def test_a_factor_of_0_9_freezes_in_the_subnormals_instead_of_reaching_zero():
+    # With n units of the smallest subnormal s = 2^-1074, one more factor gives
+    # round(0.9 n) units; the float 0.9 is slightly above 9/10, so 0.9 * 5 = 4.5 + tiny
+    # rounds up to 5 again: the product sticks at 5 s for ever.
+    products = scalar.running_products(np.full(20000, 0.9))
+    s = np.nextafter(0, 1)
+    assert scalar.first_zero_or_nonfinite(products) is None
+    assert np.all(products[-10000:] == 5 * s)
 
 
 def test_no_underflow_reports_none():
