@@ -1,4 +1,4 @@
-"""Checkers for the code exercises: run the reader's function, say right or what is wrong.
+"""Checkers for chapter 1, backpropagation through time.
 
 Each checker calls the reader's function on reference cases whose answers come
 from finite differences of the forward recurrence, not from the formula the
@@ -20,31 +20,12 @@ Correct: step_jacobian matches finite differences on all 6 cases.
 False
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from . import activations
+from .. import activations
+from ._feedback import report, run, verdict
 
-__all__ = ["Feedback", "check_step_jacobian", "check_state_jacobian"]
-
-_RTOL = 1e-6  # central differences in float64 are good to about 1e-9 here
-_ATOL = 1e-9  # their round-off, about 1e-16 / eps for states of order 1
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """The verdict of a checker: ``bool(feedback)`` is whether all cases passed."""
-
-    passed: bool
-    message: str
-
-    def __bool__(self):
-        return self.passed
-
-    def __repr__(self):
-        return self.message
-
+__all__ = ["check_step_jacobian", "check_state_jacobian"]
 
 def _fd_jacobian(fn, h, eps=1e-6):
     """Central-difference Jacobian of a vector map ``fn`` at ``h`` (rows: outputs)."""
@@ -54,10 +35,6 @@ def _fd_jacobian(fn, h, eps=1e-6):
         e[j] = eps
         cols.append((fn(h + e) - fn(h - e)) / (2 * eps))
     return np.stack(cols, axis=1)
-
-
-def _close(got, want):
-    return np.abs(got - want).max() <= _RTOL * np.abs(want).max() + _ATOL
 
 
 def _cases(n_steps_options):
@@ -71,35 +48,6 @@ def _cases(n_steps_options):
         h_k = rng.normal(size=n)
         cases.append((name, W_hh, drives, h_k))
     return cases
-
-
-def _run(fn, args):
-    """Call the reader's function; turn an exception into a message."""
-    try:
-        return np.asarray(fn(*args), dtype=float), None
-    except Exception as err:  # the reader's code may fail in any way
-        return None, f"it raised {type(err).__name__}: {err}"
-
-
-def _verdict(got, want, mistakes, where):
-    """Message for one case, or None if it passed. ``mistakes`` maps a label to a wrong answer."""
-    if got.shape != want.shape:
-        return f"{where}: expected an array of shape {want.shape}, got shape {got.shape}."
-    if not np.all(np.isfinite(got)):
-        return f"{where}: the result contains NaN or inf."
-    if _close(got, want):
-        return None
-    for label, wrong in mistakes.items():
-        if wrong.shape == want.shape and _close(got, wrong):
-            return f"{where}: {label}"
-    i, j = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
-    return f"{where}: entry [{i}, {j}] is {got[i, j]:.6g}, expected {want[i, j]:.6g}."
-
-
-def _report(fn_name, problems, n_cases):
-    if problems:
-        return Feedback(False, f"Not yet: {fn_name} fails {len(problems)} of {n_cases} cases. First: {problems[0]}")
-    return Feedback(True, f"Correct: {fn_name} matches finite differences on all {n_cases} cases.")
 
 
 def check_step_jacobian(step_jacobian):
@@ -126,7 +74,7 @@ def check_step_jacobian(step_jacobian):
         c = drives[0]
         a_t = W_hh @ h_prev + c
         want = _fd_jacobian(lambda h: f(W_hh @ h + c), h_prev)
-        got, error = _run(step_jacobian, (W_hh.copy(), a_t.copy(), f_prime))
+        got, error = run(step_jacobian, (W_hh.copy(), a_t.copy(), f_prime))
         where = f"{name}, n={len(a_t)}"
         if error:
             problems.append(f"{where}: {error}")
@@ -138,10 +86,10 @@ def check_step_jacobian(step_jacobian):
             "this is the transpose: row i must belong to unit i of h_t.": (d[:, None] * W_hh).T,
             "f'(a_t) is missing: the chain rule passes through the nonlinearity first.": W_hh,
         }
-        problem = _verdict(got, want, mistakes, where)
+        problem = verdict(got, want, mistakes, where)
         if problem:
             problems.append(problem)
-    return _report("step_jacobian", problems, len(cases))
+    return report("step_jacobian", problems, len(cases))
 
 
 def check_state_jacobian(state_jacobian):
@@ -182,7 +130,7 @@ def check_state_jacobian(state_jacobian):
             h = f(a[-1])
         a = np.array(a).reshape(len(drives), len(h_k))
         want = _fd_jacobian(run_from, h_k) if len(drives) else np.eye(len(h_k))
-        got, error = _run(state_jacobian, (W_hh.copy(), a.copy(), f_prime))
+        got, error = run(state_jacobian, (W_hh.copy(), a.copy(), f_prime))
         where = f"{name}, n={len(h_k)}, t-k={len(a)}"
         if error:
             problems.append(f"{where}: {error}")
@@ -195,7 +143,7 @@ def check_state_jacobian(state_jacobian):
             "the product is in the wrong order: the latest step's Jacobian J_t must stand on the left.": reversed_product,
             "this is the transpose of dh_t/dh_k: row i must belong to unit i of h_t.": want.T,
         }
-        problem = _verdict(got, want, mistakes, where)
+        problem = verdict(got, want, mistakes, where)
         if problem:
             problems.append(problem)
-    return _report("state_jacobian", problems, len(cases))
+    return report("state_jacobian", problems, len(cases))

@@ -1,0 +1,13 @@
+"""Checkers for the code exercises: run the reader's function, say right or what is wrong.
+
+One module per chapter; every checker is importable from here. A checker returns a
+:class:`Feedback`, which is truthy when all reference cases pass and prints as a
+message naming the first failing case and, where a known mistake explains it, the
+mistake. Reference answers never come from the formula the reader is asked to write:
+they come from finite differences, closed forms or a second method.
+"""
+
+from ._feedback import Feedback
+from .bptt import check_state_jacobian, check_step_jacobian
+
+__all__ = ["Feedback", "check_step_jacobian", "check_state_jacobian"]
