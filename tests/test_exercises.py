@@ -1,4 +1,7 @@
+import math
+
 import numpy as np
+import pytest
 
 from gradcourse import exercises
 
@@ -70,3 +73,37 @@ def test_state_checker_wants_the_identity_for_no_steps():
 def test_state_checker_rejects_the_bare_matrix_power():
     feedback = exercises.check_state_jacobian(lambda W, a, fp: np.linalg.matrix_power(W, len(a)))
     assert not feedback
+
+
+def test_steps_to_shrink_accepts_the_closed_form_answer():
+    k = math.ceil(math.log(1e-6) / math.log(0.9))  # closed form, checked against the multiplying checker
+    assert exercises.check_steps_to_shrink(k)
+    assert exercises.check_steps_to_shrink(float(k))
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [(131, "One more step"), (100, "still above"), (140, "more than needed"), (131.1, "not a whole number"),
+     ("132", "must be a number"), (True, "must be a number"), (np.nan, "must be a number")],
+)
+def test_steps_to_shrink_rejects_wrong_answers_with_a_hint(answer, hint):
+    feedback = exercises.check_steps_to_shrink(answer)
+    assert not feedback and hint in feedback.message
+
+
+def unstable_half_width_reference(w):
+    # sigma'(a) = 1 / (4 cosh^2(a / 2)), so |w| sigma'(a) > 1  <=>  cosh(a / 2) < sqrt(|w|) / 2
+    return 2 * np.arccosh(np.sqrt(abs(w)) / 2) if abs(w) > 4 else 0.0
+
+
+def test_unstable_half_width_accepts_the_closed_form():
+    assert exercises.check_unstable_half_width(unstable_half_width_reference)
+
+
+def test_unstable_half_width_names_common_mistakes():
+    full_width = exercises.check_unstable_half_width(lambda w: 2 * unstable_half_width_reference(w))
+    assert not full_width and "full width" in full_width.message
+    no_abs = exercises.check_unstable_half_width(lambda w: unstable_half_width_reference(w) if w > 0 else 0.0)
+    assert not no_abs and "negative weight" in no_abs.message
+    crash = exercises.check_unstable_half_width(lambda w: 2 * np.arccosh(np.sqrt(w) / 2))
+    assert not crash  # NaN for |w| < 4 (arccosh of < 1) or for w < 0

@@ -9,5 +9,12 @@ they come from finite differences, closed forms or a second method.
 
 from ._feedback import Feedback
 from .bptt import check_state_jacobian, check_step_jacobian
+from .scalar import check_steps_to_shrink, check_unstable_half_width
 
-__all__ = ["Feedback", "check_step_jacobian", "check_state_jacobian"]
+__all__ = [
+    "Feedback",
+    "check_step_jacobian",
+    "check_state_jacobian",
+    "check_steps_to_shrink",
+    "check_unstable_half_width",
+]
