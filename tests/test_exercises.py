@@ -107,3 +107,43 @@ def test_unstable_half_width_names_common_mistakes():
     assert not no_abs and "negative weight" in no_abs.message
     crash = exercises.check_unstable_half_width(lambda w: 2 * np.arccosh(np.sqrt(w) / 2))
     assert not crash and "NaN or inf" in crash.message  # arccosh of < 1, sqrt of w < 0
+
+
+def power_iteration_reference(A, n_iter=500):
+    v = np.ones(A.shape[1])
+    for _ in range(n_iter):
+        v = A.T @ (A @ v)
+        v /= np.linalg.norm(v)
+    return v
+
+
+def test_largest_singular_value_accepts_power_iteration():
+    assert exercises.check_largest_singular_value(lambda A: np.linalg.norm(A @ power_iteration_reference(A)))
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda A: np.abs(np.linalg.eigvals(A)).max() if A.shape[0] == A.shape[1] else 0.0, "spectral radius"),
+        (lambda A: np.linalg.norm(A), "Frobenius"),
+        (lambda A: np.linalg.norm(A @ power_iteration_reference(A)) ** 2, "square of the singular value"),
+        (lambda A: np.linalg.svd(A, compute_uv=False), "expected an array of shape ()"),
+    ],
+)
+def test_largest_singular_value_names_the_mistake(wrong, hint):
+    feedback = exercises.check_largest_singular_value(wrong)
+    assert not feedback and hint in feedback.message
+
+
+def test_most_stretched_direction_accepts_either_sign():
+    assert exercises.check_most_stretched_direction(lambda A: power_iteration_reference(A))
+    assert exercises.check_most_stretched_direction(lambda A: -np.linalg.svd(A)[2][0])
+
+
+def test_most_stretched_direction_names_the_mistakes():
+    left = exercises.check_most_stretched_direction(lambda A: np.linalg.svd(A)[0][:, 0])
+    assert not left and "top left singular vector" in left.message
+    unnormalised = exercises.check_most_stretched_direction(lambda A: 3 * np.linalg.svd(A)[2][0])
+    assert not unnormalised and "return a unit vector" in unnormalised.message
+    smallest = exercises.check_most_stretched_direction(lambda A: np.linalg.svd(A)[2][-1])
+    assert not smallest

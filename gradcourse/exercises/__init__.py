@@ -9,6 +9,7 @@ they come from finite differences, closed forms or a second method.
 
 from ._feedback import Feedback
 from .bptt import check_state_jacobian, check_step_jacobian
+from .matrix import check_largest_singular_value, check_most_stretched_direction
 from .scalar import check_steps_to_shrink, check_unstable_half_width
 
 __all__ = [
@@ -17,4 +18,6 @@ __all__ = [
     "check_state_jacobian",
     "check_steps_to_shrink",
     "check_unstable_half_width",
+    "check_largest_singular_value",
+    "check_most_stretched_direction",
 ]

@@ -39,11 +39,12 @@ def run(fn, args):
         return None, f"it raised {type(err).__name__}: {err}"
 
 
-def verdict(got, want, mistakes, where, **tolerances):
+def verdict(got, want, mistakes, where, mistake_rtol=None, **tolerances):
     """Message for one case, or None if it passed.
 
     ``mistakes`` maps a message to the wrong answer a known mistake would give; when
-    ``got`` matches one of them, that message explains the failure.
+    ``got`` matches one of them (within ``mistake_rtol``, if given, as a mistake may be
+    computed less accurately than the right answer), that message explains the failure.
     """
     if got.shape != want.shape:
         return f"{where}: expected an array of shape {want.shape}, got shape {got.shape}."
@@ -51,8 +52,9 @@ def verdict(got, want, mistakes, where, **tolerances):
         return f"{where}: the result contains NaN or inf."
     if close(got, want, **tolerances):
         return None
+    near_mistake = tolerances if mistake_rtol is None else {"rtol": mistake_rtol, "atol": 0}
     for label, wrong in mistakes.items():
-        if np.shape(wrong) == want.shape and close(got, wrong, **tolerances):
+        if np.shape(wrong) == want.shape and close(got, wrong, **near_mistake):
             return f"{where}: {label}"
     worst = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
     at = f" entry [{', '.join(str(int(i)) for i in worst)}]" if want.ndim else ""
