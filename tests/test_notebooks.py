@@ -1,6 +1,8 @@
 """What nbval cannot see: that each notebook is stored as one clean run, top to bottom."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,41 @@ def test_no_errors_or_warnings_in_outputs(path):
         for out in cell.get("outputs", []):
             assert out["output_type"] != "error", f"{path.name}: a cell raised {out.get('ename')}"
             assert out.get("name") != "stderr", f"{path.name}: stderr output {''.join(out['text'])[:200]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_sits_in_cells_tagged_solution(path):
+    """The student edition removes tagged cells, so every piece of a solution must be tagged:
+    {solution} blocks, and everything from {solution-start} to {solution-end}."""
+    inside = False
+    n_exercises = 0
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        tagged = "solution" in cell["metadata"].get("tags", [])
+        n_exercises += source.count("```{exercise}")
+        if "```{solution" in source or inside:
+            assert tagged, f"{path.name}: untagged solution cell: {source[:80]!r}"
+            assert "```{exercise}" not in source, f"{path.name}: an exercise shares a cell with a solution"
+        if "```{solution-start}" in source:
+            inside = True
+        if "```{solution-end}" in source:
+            inside = False
+    assert n_exercises >= 3, f"{path.name} has {n_exercises} exercises; every chapter needs at least 3"
+
+
+def test_student_edition_has_no_solutions(tmp_path):
+    root = Path(__file__).parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--config", str(root / "student_edition.py"),
+         f"--FilesWriter.build_directory={tmp_path}", *map(str, NOTEBOOKS)],
+        check=True, capture_output=True, cwd=root,
+    )
+    written = sorted(tmp_path.glob("*.ipynb"))
+    assert [p.name for p in written] == [p.name for p in NOTEBOOKS]
+    for path in written:
+        text = path.read_text()
+        assert "{solution" not in text, f"{path.name} still holds a solution directive"
+        assert "Correct:" not in text, f"{path.name} still holds a checker's output"
+        cells = json.loads(text)["cells"]
+        assert not any("solution" in c["metadata"].get("tags", []) for c in cells)
+        assert sum("".join(c["source"]).count("```{exercise}") for c in cells) >= 3
