@@ -147,3 +147,24 @@ def test_most_stretched_direction_names_the_mistakes():
     assert not unnormalised and "return a unit vector" in unnormalised.message
     smallest = exercises.check_most_stretched_direction(lambda A: np.linalg.svd(A)[2][-1])
     assert not smallest
+
+
+def test_stable_sigmoid_accepts_the_course_sigmoid():
+    from gradcourse.activations import sigmoid
+
+    assert exercises.check_stable_sigmoid(sigmoid)
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a: 1 / (1 + np.exp(-a)), "warned: overflow"),
+        (lambda a: 1 / (1 - np.exp(-a)), "Check the sign"),
+        (lambda a: 1 / (1 + np.exp(-np.clip(a, -500, 500))), "came out as"),
+        (lambda a: 1 / (1 + math.exp(-a)), "raised TypeError"),
+        (lambda a: (1 / (1 + np.exp(-np.abs(a)))), "came out as"),
+    ],
+)
+def test_stable_sigmoid_rejects_wrong_versions(wrong, hint):
+    feedback = exercises.check_stable_sigmoid(wrong)
+    assert not feedback and hint in feedback.message

@@ -8,6 +8,7 @@ they come from finite differences, closed forms or a second method.
 """
 
 from ._feedback import Feedback
+from .activations import check_stable_sigmoid
 from .bptt import check_state_jacobian, check_step_jacobian
 from .matrix import check_largest_singular_value, check_most_stretched_direction
 from .scalar import check_steps_to_shrink, check_unstable_half_width
@@ -20,4 +21,5 @@ __all__ = [
     "check_unstable_half_width",
     "check_largest_singular_value",
     "check_most_stretched_direction",
+    "check_stable_sigmoid",
 ]
