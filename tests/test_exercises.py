@@ -168,3 +168,41 @@ def test_stable_sigmoid_accepts_the_course_sigmoid():
 def test_stable_sigmoid_rejects_wrong_versions(wrong, hint):
     feedback = exercises.check_stable_sigmoid(wrong)
     assert not feedback and hint in feedback.message
+
+
+def add_identity_layers_reference(params, k):
+    L = len(params) // 2
+    new = {key: value.copy() for key, value in params.items() if key not in (f"W{L}", f"b{L}")}
+    n = params[f"W{L}"].shape[1]
+    for j in range(k):
+        new[f"W{L + j}"], new[f"b{L + j}"] = np.eye(n), np.zeros(n)
+    new[f"W{L + k}"], new[f"b{L + k}"] = params[f"W{L}"].copy(), params[f"b{L}"].copy()
+    return new
+
+
+def test_identity_layers_accepts_the_reference():
+    assert exercises.check_add_identity_layers(add_identity_layers_reference)
+
+
+def test_identity_layers_rejects_insertion_before_the_first_layer():
+    def at_the_input(params, k):
+        L = len(params) // 2
+        n = params["W1"].shape[1]
+        new = {f"W{j}": np.eye(n) for j in range(1, k + 1)} | {f"b{j}": np.zeros(n) for j in range(1, k + 1)}
+        for l in range(1, L + 1):
+            new[f"W{l + k}"], new[f"b{l + k}"] = params[f"W{l}"].copy(), params[f"b{l}"].copy()
+        return new
+
+    feedback = exercises.check_add_identity_layers(at_the_input)
+    assert not feedback and "only on vectors with no negative entries" in feedback.message
+
+
+def test_identity_layers_rejects_modifying_the_input_and_wrong_counts():
+    def in_place(params, k):
+        new = add_identity_layers_reference(params, k)
+        params["W1"] *= 1.0 + 1e-3
+        return new
+
+    assert "input params were modified" in exercises.check_add_identity_layers(in_place).message
+    too_few = exercises.check_add_identity_layers(lambda p, k: add_identity_layers_reference(p, k - 1))
+    assert not too_few and "expected" in too_few.message and "layers" in too_few.message
