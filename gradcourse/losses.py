@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["mse"]
+__all__ = ["mse", "mse_last_step"]
 
 
 def mse(y, y_target):
@@ -48,3 +48,34 @@ def mse(y, y_target):
     if not np.isfinite(loss):
         raise _checks.NonFiniteError(f"the loss overflowed to {loss} (largest |y - y_target| is {np.abs(r).max():.3g})")
     return loss, r / B
+
+
+def mse_last_step(y, y_target):
+    """Squared error of the last step only, for tasks whose answer comes at the end.
+
+    Parameters
+    ----------
+    y : array_like, shape (T, B, n)
+        Outputs at every step.
+    y_target : array_like, shape (B, n)
+        Targets for the last step.
+
+    Returns
+    -------
+    loss : float
+    dy : numpy.ndarray, shape (T, B, n)
+        Zero except at the last step.
+
+    Examples
+    --------
+    >>> loss, dy = mse_last_step(np.ones((3, 2, 1)), np.zeros((2, 1)))
+    >>> loss, dy[:, :, 0].tolist()
+    (0.5, [[0.0, 0.0], [0.0, 0.0], [0.5, 0.5]])
+    """
+    y = _checks.as_array("y", y)
+    if y.ndim != 3:
+        raise ValueError(f"y must have shape (T, B, n), got shape {y.shape}")
+    loss, dy_last = mse(y[-1], _checks.as_array("y_target", y_target, shape=y.shape[1:], finite=True))
+    dy = np.zeros_like(y)
+    dy[-1] = dy_last
+    return loss, dy

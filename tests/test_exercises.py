@@ -206,3 +206,38 @@ def test_identity_layers_rejects_modifying_the_input_and_wrong_counts():
     assert "input params were modified" in exercises.check_add_identity_layers(in_place).message
     too_few = exercises.check_add_identity_layers(lambda p, k: add_identity_layers_reference(p, k - 1))
     assert not too_few and "expected" in too_few.message and "layers" in too_few.message
+
+
+def test_clip_checker_accepts_the_course_function():
+    from gradcourse.clipping import clip_by_global_norm
+
+    assert exercises.check_clip_by_global_norm(lambda g, h: clip_by_global_norm(g, h)[0])
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda g, h: {k: v * min(1.0, h / np.linalg.norm(v)) for k, v in g.items()}, "clipped on its own"),
+        (lambda g, h: {k: v * h / np.sqrt(sum(np.sum(u**2) for u in g.values())) for k, v in g.items()}, "already below"),
+        (lambda g, h: {k: np.clip(v, -h, h) for k, v in g.items()}, "direction changed"),
+        (lambda g, h: {k: v / global_norm(g) * min(global_norm(g), h) for k, v in g.items()}, "Guard the division"),
+    ],
+)
+def test_clip_checker_names_the_mistake(wrong, hint):
+    feedback = exercises.check_clip_by_global_norm(wrong)
+    assert not feedback and hint in feedback.message
+
+
+def test_clip_checker_rejects_in_place_modification():
+    def in_place(grads, h):
+        norm = np.sqrt(sum(np.sum(v**2) for v in grads.values()))
+        for v in grads.values():
+            v *= min(1.0, h / norm) if norm else 1.0
+        return grads
+
+    feedback = exercises.check_clip_by_global_norm(in_place)
+    assert not feedback and "input gradients were modified" in feedback.message
+
+
+def global_norm(grads):
+    return np.sqrt(sum(np.sum(v**2) for v in grads.values()))

@@ -9,6 +9,7 @@ they come from finite differences, closed forms or a second method.
 
 from ._feedback import Feedback
 from .activations import check_stable_sigmoid
+from .clipping import check_clip_by_global_norm
 from .deep import check_add_identity_layers
 from .bptt import check_state_jacobian, check_step_jacobian
 from .matrix import check_largest_singular_value, check_most_stretched_direction
@@ -24,4 +25,5 @@ __all__ = [
     "check_most_stretched_direction",
     "check_stable_sigmoid",
     "check_add_identity_layers",
+    "check_clip_by_global_norm",
 ]
