@@ -192,7 +192,7 @@ def backward(params, x, fwd, dy, *, activation="tanh"):
     Walks the steps backwards carrying dL/dh_t, which gathers the output's direct
     term at step t and what flows back from step t + 1 through
     dh_{t+1}/dh_t = diag(f'(a_{t+1})) W_hh. The weight gradients are then
-    sums over time, done in one ``einsum`` each.
+    sums over time, done in one matrix product each.
 
     Parameters
     ----------
@@ -243,12 +243,17 @@ def backward(params, x, fwd, dy, *, activation="tanh"):
     _checks.first_nonfinite_step("the backward signal dL/da_t", da)
     h_prev = np.concatenate([fwd.h0[None], fwd.h[:-1]])  # h_{t-1} for t = 1..T
     return {
-        "W_xh": np.einsum("tbi,tbj->ij", da, x),
-        "W_hh": np.einsum("tbi,tbj->ij", da, h_prev),
+        "W_xh": _sum_outer(da, x),
+        "W_hh": _sum_outer(da, h_prev),
         "b_h": da.sum(axis=(0, 1)),
-        "W_hy": np.einsum("tbo,tbj->oj", dy, fwd.h),
+        "W_hy": _sum_outer(dy, fwd.h),
         "b_y": dy.sum(axis=(0, 1)),
     }
+
+
+def _sum_outer(u, v):
+    """sum over t and b of the outer products u[t, b] v[t, b]^T, as one matrix product."""
+    return u.reshape(-1, u.shape[-1]).T @ v.reshape(-1, v.shape[-1])
 
 
 def loss_and_grads(params, x, y_target, *, h0=None, activation="tanh"):
