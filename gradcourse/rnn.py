@@ -33,17 +33,25 @@ import numpy as np
 
 from . import _checks, activations, losses
 
-__all__ = ["PARAM_NAMES", "init_params", "forward", "Forward", "mse", "backward", "loss_and_grads"]
+__all__ = ["PARAM_NAMES", "RECURRENT_INITS", "init_params", "forward", "Forward", "mse", "backward", "loss_and_grads"]
 
 #: The keys of a parameter (and gradient) dict, in a fixed order.
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
 
-def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0):
+#: How :func:`init_params` can draw the recurrent matrix.
+RECURRENT_INITS = ("gaussian", "orthogonal", "identity")
+
+
+def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0, recurrent_init="gaussian"):
     """Random parameters: Gaussian weights scaled by fan-in, zero biases.
 
-    ``W_hh`` has entries drawn from N(0, recurrent_scale^2 / n_h), so its spectral
-    radius is close to ``recurrent_scale`` for large ``n_h`` (the circular law).
+    ``W_hh`` is ``recurrent_scale`` times
+
+    - ``"gaussian"``: a matrix with entries from N(0, 1 / n_h), whose spectral radius is
+      close to 1 for large ``n_h`` (the circular law) and whose norm is close to 2;
+    - ``"orthogonal"``: a random orthogonal matrix, all singular values exactly 1;
+    - ``"identity"``: the identity, as Le, Jaitly and Hinton (2015) use with ReLU units.
 
     Parameters
     ----------
@@ -53,6 +61,7 @@ def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0):
         Source of randomness; seed it for reproducible parameters.
     recurrent_scale : float, default 1.0
         Scale g of the recurrent weights.
+    recurrent_init : {"gaussian", "orthogonal", "identity"}, default "gaussian"
 
     Returns
     -------
@@ -68,9 +77,20 @@ def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0):
     n_x, n_h, n_y = (_checks.positive_int(k, v) for k, v in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)))
     rng = _checks.generator("rng", rng)
     g = _checks.positive_float("recurrent_scale", recurrent_scale)
+    if recurrent_init not in RECURRENT_INITS:
+        raise ValueError(f"recurrent_init must be one of {RECURRENT_INITS}, got {recurrent_init!r}")
+    W_xh = rng.normal(size=(n_h, n_x)) / np.sqrt(n_x)
+    gaussian = rng.normal(size=(n_h, n_h)) / np.sqrt(n_h)
+    if recurrent_init == "orthogonal":
+        Q, R = np.linalg.qr(gaussian)
+        W_hh = Q * np.sign(np.diag(R))  # sign fix: uniformly distributed over orthogonal matrices
+    elif recurrent_init == "identity":
+        W_hh = np.eye(n_h)
+    else:
+        W_hh = gaussian
     return {
-        "W_xh": rng.normal(size=(n_h, n_x)) / np.sqrt(n_x),
-        "W_hh": rng.normal(size=(n_h, n_h)) * g / np.sqrt(n_h),
+        "W_xh": W_xh,
+        "W_hh": g * W_hh,
         "b_h": np.zeros(n_h),
         "W_hy": rng.normal(size=(n_y, n_h)) / np.sqrt(n_h),
         "b_y": np.zeros(n_y),

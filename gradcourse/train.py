@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, clipping, losses, rnn
+from . import _checks, clipping, losses, lstm, rnn
 
 __all__ = ["METHODS", "History", "train_rnn"]
 
@@ -46,13 +46,14 @@ def _update_direction(grads, method, threshold):
     return clipping.sign(grads)
 
 
-def train_rnn(params, task, *, steps, lr, rng, method="sgd", threshold=None, activation="tanh"):
+def train_rnn(params, task, *, steps, lr, rng, method="sgd", threshold=None, activation="tanh", model="rnn"):
     """Train on fresh batches from ``task`` with the loss at the last step.
 
     Parameters
     ----------
     params : dict
-        Initial RNN parameters; not modified.
+        Initial parameters of a vanilla RNN (:mod:`gradcourse.rnn`) or, with
+        ``model="lstm"``, of an LSTM (:mod:`gradcourse.lstm`); not modified.
     task : callable
         ``task(rng) -> (x, y)`` with x of shape (T, B, n_x) and targets y of shape (B, n_y),
         e.g. a wrapper of :func:`gradcourse.tasks.adding_problem`.
@@ -65,6 +66,8 @@ def train_rnn(params, task, *, steps, lr, rng, method="sgd", threshold=None, act
     threshold : float, optional
         ``max_norm`` for "clip_norm", ``clip_value`` for "clip_value"; required for those.
     activation : str, default "tanh"
+        The vanilla RNN's nonlinearity (unused for the LSTM).
+    model : {"rnn", "lstm"}, default "rnn"
 
     Returns
     -------
@@ -80,7 +83,15 @@ def train_rnn(params, task, *, steps, lr, rng, method="sgd", threshold=None, act
     steps = _checks.positive_int("steps", steps)
     lr = _checks.positive_float("lr", lr)
     rng = _checks.generator("rng", rng)
-    rnn.check_params(params)
+    if model == "rnn":
+        rnn.check_params(params)
+        run = lambda p, x: rnn.forward(p, x, activation=activation)
+        back = lambda p, x, fwd, dy: rnn.backward(p, x, fwd, dy, activation=activation)
+    elif model == "lstm":
+        lstm.check_params(params)
+        run, back = lstm.forward, lstm.backward
+    else:
+        raise ValueError(f"model must be 'rnn' or 'lstm', got {model!r}")
     params = {k: np.array(v, dtype=float) for k, v in params.items()}
     loss_record, norm_record = [], []
 
@@ -90,9 +101,9 @@ def train_rnn(params, task, *, steps, lr, rng, method="sgd", threshold=None, act
     for step in range(steps):
         x, y = task(rng)
         try:
-            fwd = rnn.forward(params, x, activation=activation)
+            fwd = run(params, x)
             loss, dy = losses.mse_last_step(fwd.y, y)
-            grads = rnn.backward(params, x, fwd, dy, activation=activation)
+            grads = back(params, x, fwd, dy)
         except _checks.NonFiniteError as err:
             return history(f"stopped at step {step}: {err}")
         norm = clipping.global_norm(grads)

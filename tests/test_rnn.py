@@ -131,3 +131,12 @@ def test_overflowing_loss_and_backward_signal_are_reported():
     dy = np.full_like(fwd.y, 1e300)  # 1e300 * 10^k overflows within the first steps back
     with pytest.raises(NonFiniteError, match="backward signal dL/da_t overflowed"):
         rnn.backward(params, x[:40], fwd, dy, activation="relu")
+
+
+def test_orthogonal_and_identity_initializations():
+    orth = rnn.init_params(2, 30, 1, rng=np.random.default_rng(0), recurrent_init="orthogonal", recurrent_scale=0.9)
+    np.testing.assert_allclose(np.linalg.svd(orth["W_hh"], compute_uv=False), 0.9, rtol=1e-12)
+    ident = rnn.init_params(2, 5, 1, rng=np.random.default_rng(0), recurrent_init="identity")
+    np.testing.assert_array_equal(ident["W_hh"], np.eye(5))
+    with pytest.raises(ValueError, match="recurrent_init must be one of"):
+        rnn.init_params(2, 5, 1, rng=np.random.default_rng(0), recurrent_init="xavier")

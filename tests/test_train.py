@@ -87,3 +87,20 @@ def test_bad_arguments_are_clear_errors():
         train.train_rnn(params, small_task, method="clip_norm", **kw)
     with pytest.raises(ValueError, match="threshold is required"):
         train.train_rnn(params, small_task, method="sgd", threshold=1.0, **kw)
+
+
+def test_training_an_lstm_learns_a_short_adding_problem():
+    from gradcourse import lstm
+
+    params = lstm.init_params(2, 8, 1, rng=np.random.default_rng(0))
+    task = lambda rng: tasks.adding_problem(T=5, batch=32, rng=rng)
+    history = train.train_rnn(params, task, steps=400, lr=0.5, rng=np.random.default_rng(1),
+                              method="clip_norm", threshold=1.0, model="lstm")
+    assert history.stopped == ""
+    assert np.mean(history.losses[-50:]) < 0.5 * tasks.ADDING_BASELINE
+
+
+def test_unknown_model_is_a_clear_error():
+    params = rnn.init_params(2, 4, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="model must be 'rnn' or 'lstm'"):
+        train.train_rnn(params, small_task, steps=1, lr=0.1, rng=np.random.default_rng(0), model="gru")
