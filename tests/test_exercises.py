@@ -241,3 +241,16 @@ def test_clip_checker_rejects_in_place_modification():
 
 def global_norm(grads):
     return np.sqrt(sum(np.sum(v**2) for v in grads.values()))
+
+
+def test_orthogonal_checker_accepts_qr_and_rejects_lookalikes():
+    def qr(n, rng):
+        Q, R = np.linalg.qr(rng.normal(size=(n, n)))
+        return Q * np.sign(np.diag(R))
+
+    assert exercises.check_orthogonal(qr)
+    assert "not perpendicular" in exercises.check_orthogonal(
+        lambda n, rng: (lambda W: W / np.linalg.norm(W, axis=0))(rng.normal(size=(n, n)))).message
+    assert "singular values range" in exercises.check_orthogonal(lambda n, rng: rng.normal(size=(n, n)) / np.sqrt(n)).message
+    assert "draw it from rng" in exercises.check_orthogonal(lambda n, rng: np.eye(n)).message
+    assert "expected shape" in exercises.check_orthogonal(lambda n, rng: np.linalg.qr(rng.normal(size=(n + 1, n)))[0]).message

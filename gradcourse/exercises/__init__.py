@@ -13,6 +13,7 @@ from .clipping import check_clip_by_global_norm
 from .deep import check_add_identity_layers
 from .bptt import check_state_jacobian, check_step_jacobian
 from .matrix import check_largest_singular_value, check_most_stretched_direction
+from .remedies import check_orthogonal
 from .scalar import check_steps_to_shrink, check_unstable_half_width
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "check_stable_sigmoid",
     "check_add_identity_layers",
     "check_clip_by_global_norm",
+    "check_orthogonal",
 ]
