@@ -56,7 +56,8 @@ def sigmoid(a):
     """
     a = np.asarray(a, dtype=float)
     e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    r = 1.0 / (1.0 + e)  # sigma(|a|)
+    return np.where(a >= 0, r, e * r)  # sigma(-|a|) = e / (1 + e)
 
 
 def sigmoid_prime(a):

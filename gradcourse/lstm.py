@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks, losses
-from .activations import sigmoid, tanh
+from .activations import tanh
 
 __all__ = ["PARAM_NAMES", "init_params", "forward", "Forward", "backward", "loss_and_grads", "signal_map"]
 
@@ -115,10 +115,14 @@ def forward(params, x, *, h0=None, c0=None):
         h[0] = _checks.as_array("h0", h0, shape=(B, n_h))
     if c0 is not None:
         c[0] = _checks.as_array("c0", c0, shape=(B, n_h))
+    W_h_T = params["W_h"].T
     for t in range(T):
-        z = (z_in[t] + h[t] @ params["W_h"].T).reshape(B, 4, n_h).transpose(1, 0, 2)
-        i, f, g, o = sigmoid(z[0]), sigmoid(z[1]), tanh(z[2]), sigmoid(z[3])
-        gates[t] = i, f, g, o
+        z = (z_in[t] + h[t] @ W_h_T).reshape(B, 4, n_h)  # gate-major blocks
+        # i, f, o are sigmoids, sigma(z) = (1 + tanh(z / 2)) / 2 (one fast, overflow-free call);
+        # the candidate g is a tanh
+        gates[t] = (0.5 + 0.5 * np.tanh(0.5 * z)).transpose(1, 0, 2)
+        gates[t, 2] = np.tanh(z[:, 2])
+        i, f, g, o = gates[t]
         c[t + 1] = f * c[t] + i * g
         h[t + 1] = o * tanh(c[t + 1])
     return Forward(gates=gates, c=c, h=h, y=h[1:] @ params["W_hy"].T + params["b_y"])
@@ -130,10 +134,9 @@ def _step_back(params, gates_t, c_prev, c_t, dh, dc):
     i, f, g, o = gates_t
     tanh_c = tanh(c_t)
     dc = dc + dh * o * (1.0 - tanh_c**2)
-    dz = np.stack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)])
-    # dz is (4, ..., n_h); W_h maps the stacked gates back to h_{t-1}.
-    dz_flat = np.moveaxis(dz, 0, -2).reshape(*dz.shape[1:-1], -1)  # (..., 4 n_h), gate-major
-    return dz_flat, dz_flat @ params["W_h"], dc * f
+    # dL/dz for the four blocks side by side, (..., 4 n_h) in the layout of z
+    dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=-1)
+    return dz, dz @ params["W_h"], dc * f
 
 
 def backward(params, x, fwd, dy):
