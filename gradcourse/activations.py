@@ -63,7 +63,7 @@ def sigmoid(a):
 def sigmoid_prime(a):
     """Derivative of the sigmoid: sigma(a) (1 - sigma(a)), at most 1/4 (at a = 0).
 
-    Computed as e / (1 + e)^2 with e = exp(-|a|), which equals sigma(a) (1 - sigma(a))
+    Computed as ``e / (1 + e)**2`` with ``e = exp(-abs(a))``, which equals sigma(a) (1 - sigma(a))
     but keeps full relative precision in the tails, where 1 - sigma(a) would round
     to 0 (from a = 37 on).
 

@@ -1,7 +1,7 @@
 """Spectral norm and spectral radius: how much a matrix can stretch, and how its powers grow.
 
 The spectral norm ||A|| = max_{x != 0} ||A x|| / ||x|| is the largest singular value
-of A. The spectral radius rho(A) is the largest |eigenvalue|. Always rho(A) <= ||A||,
+of A. The spectral radius rho(A) is the largest absolute value of an eigenvalue. Always rho(A) <= ||A||,
 with equality for normal matrices (symmetric, orthogonal, ...); and
 ||A^k||^(1/k) -> rho(A) as k grows (Gelfand's formula), so rho decides whether powers
 of A eventually vanish or explode, while ||A|| bounds how much they can grow on the way.

@@ -65,3 +65,29 @@ def test_student_edition_has_no_solutions(tmp_path):
         cells = json.loads(text)["cells"]
         assert not any("solution" in c["metadata"].get("tags", []) for c in cells)
         assert sum("".join(c["source"]).count("```{exercise}") for c in cells) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_installs_the_package_only_where_it_is_missing(path):
+    first = json.loads(path.read_text())["cells"][0]
+    source = "".join(first["source"])
+    assert first["cell_type"] == "code"
+    assert {"remove-cell", "nbval-skip"} <= set(first["metadata"].get("tags", []))
+    assert "import gradcourse" in source and "except ImportError" in source and "pip install" in source
+
+
+def test_glue_falls_back_without_myst_nb(monkeypatch, capsys):
+    import importlib
+
+    import gradcourse.book
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # makes "import myst_nb" fail
+    fallback = importlib.reload(gradcourse.book)
+    try:
+        fallback.glue("hidden", 1.5, display=False)
+        assert capsys.readouterr().out == ""
+        fallback.glue("shown", 2.5)
+        assert "2.5" in capsys.readouterr().out
+    finally:
+        monkeypatch.undo()
+        importlib.reload(gradcourse.book)

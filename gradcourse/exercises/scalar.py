@@ -75,9 +75,9 @@ def _half_width_by_bisection(w):
 def check_unstable_half_width(unstable_half_width):
     """Check a function ``unstable_half_width(w)`` returning the a* of a sigmoid unit.
 
-    A sigmoid unit with recurrent weight w multiplies a gradient by |w sigma'(a)|,
-    which is above 1 exactly when |a| < a*. The function must return a* (a float),
-    and 0.0 when no such a exists (|w| <= 4).
+    A sigmoid unit with recurrent weight w multiplies a gradient by ``abs(w * sigma'(a))``,
+    which is above 1 exactly when ``abs(a) < a*``. The function must return a* (a float),
+    and 0.0 when no such a exists (``abs(w) <= 4``).
 
     Examples
     --------
