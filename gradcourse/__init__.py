@@ -18,9 +18,7 @@ Modules, one idea each:
 - :mod:`gradcourse.book` -- running the chapters with or without myst-nb
 """
 
-from ._checks import NonFiniteError
-
-NonFiniteError.__module__ = __name__  # documented and raised as gradcourse.NonFiniteError
+from .errors import NonFiniteError
 
 __all__ = ["NonFiniteError"]
 __version__ = "0.1.0"

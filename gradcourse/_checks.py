@@ -5,9 +5,7 @@ Every check raises ``ValueError`` with the argument's name and what was expected
 
 import numpy as np
 
-
-class NonFiniteError(FloatingPointError):
-    """A computation (not its input) produced NaN or inf: an explosion, reported where it happened."""
+from .errors import NonFiniteError
 
 
 def first_nonfinite_step(name, values):

@@ -3,7 +3,7 @@
 Gradients are dicts of arrays, as :mod:`gradcourse.rnn` returns them. Every function is
 pure: it returns new arrays and never modifies its input. Non-finite gradients are never
 quietly turned into finite ones: with ``error_if_nonfinite=True`` they raise
-:class:`gradcourse.NonFiniteError`; otherwise they pass through unchanged, and
+:class:`gradcourse.errors.NonFiniteError`; otherwise they pass through unchanged, and
 :func:`global_norm` (returned by :func:`clip_by_global_norm`) reports them as inf or NaN.
 The names follow optax (``clip_by_global_norm``) and torch (``max_norm``, ``clip_value``,
 ``error_if_nonfinite``).
@@ -67,7 +67,7 @@ def clip_by_value(grads, clip_value, *, error_if_nonfinite=False):
     clip_value : float
         Positive bound c.
     error_if_nonfinite : bool, default False
-        Raise :class:`gradcourse.NonFiniteError` on NaN or inf; otherwise such entries
+        Raise :class:`gradcourse.errors.NonFiniteError` on NaN or inf; otherwise such entries
         are left as they are (not clipped to a finite value).
 
     Examples
@@ -92,7 +92,7 @@ def clip_by_global_norm(grads, max_norm, *, error_if_nonfinite=False):
     max_norm : float
         Threshold h > 0.
     error_if_nonfinite : bool, default False
-        Raise :class:`gradcourse.NonFiniteError` if the norm is NaN or inf; otherwise
+        Raise :class:`gradcourse.errors.NonFiniteError` if the norm is NaN or inf; otherwise
         return the gradients unchanged with that norm, which reports it.
 
     Returns

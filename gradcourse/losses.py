@@ -34,7 +34,7 @@ def mse(y, y_target):
 
     Raises
     ------
-    gradcourse.NonFiniteError
+    gradcourse.errors.NonFiniteError
         If the loss overflows.
     """
     y = _checks.as_array("y", y)

@@ -147,7 +147,7 @@ def forward(params, x, *, h0=None, activation="tanh"):
     ------
     ValueError
         For parameters or inputs of the wrong shape, or not finite.
-    gradcourse.NonFiniteError
+    gradcourse.errors.NonFiniteError
         If a state or output overflows, naming the first step where it did.
 
     Examples
@@ -234,7 +234,7 @@ def backward(params, x, fwd, dy, *, activation="tanh"):
 
     Raises
     ------
-    gradcourse.NonFiniteError
+    gradcourse.errors.NonFiniteError
         If the backward signal overflows, naming the step where it first did.
 
     Examples
