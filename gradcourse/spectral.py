@@ -121,12 +121,7 @@ def scale_to_norm(A, target):
     >>> round(spectral_norm(B), 12)
     1.0
     """
-    A = _matrix("A", A)
-    target = _checks.positive_float("target", target)
-    norm = spectral_norm(A)
-    if norm == 0:
-        raise ValueError("A must not be the zero matrix: it cannot be scaled to a positive norm")
-    return A * (target / norm)
+    return _rescale(_matrix("A", A), target, spectral_norm, "A must not be the zero matrix")
 
 
 def scale_to_radius(A, target):
@@ -138,12 +133,16 @@ def scale_to_radius(A, target):
     >>> round(spectral_radius(B), 12)
     0.9
     """
-    A = _matrix("A", A, square=True)
+    return _rescale(_matrix("A", A, square=True), target, spectral_radius, "A must have a nonzero eigenvalue (not be nilpotent)")
+
+
+def _rescale(A, target, size, requirement):
+    """``A * target / size(A)``, after checking that ``size(A)`` can be scaled to ``target``."""
     target = _checks.positive_float("target", target)
-    radius = spectral_radius(A)
-    if radius == 0:
-        raise ValueError("A must have a nonzero eigenvalue: a nilpotent matrix cannot be scaled to a positive radius")
-    return A * (target / radius)
+    current = size(A)
+    if current == 0:
+        raise ValueError(f"{requirement}: its {size.__name__.replace('_', ' ')} is 0 and cannot be scaled to {target:g}")
+    return A * (target / current)
 
 
 def power_norms(A, k_max):

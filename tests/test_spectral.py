@@ -83,9 +83,9 @@ def test_bad_input_is_a_clear_error():
         spectral.spectral_norm(np.zeros(3))
     with pytest.raises(ValueError, match="A must be finite"):
         spectral.spectral_norm(np.array([[np.nan]]))
-    with pytest.raises(ValueError, match="zero matrix"):
+    with pytest.raises(ValueError, match="A must not be the zero matrix: its spectral norm is 0"):
         spectral.scale_to_norm(np.zeros((2, 2)), 1.0)
-    with pytest.raises(ValueError, match="nilpotent"):
+    with pytest.raises(ValueError, match="not be nilpotent.*spectral radius is 0"):
         spectral.scale_to_radius(np.array([[0.0, 1.0], [0.0, 0.0]]), 1.0)
     with pytest.raises(ValueError, match="target must be a finite number > 0"):
         spectral.scale_to_norm(np.eye(2), -1.0)
