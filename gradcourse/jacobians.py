@@ -6,9 +6,9 @@ the gradient of the loss at step t into one term per earlier step k::
     dL_t/dW_hh = sum_{k <= t} C_{t,k},
     C_{t,k}    = diag(f'(a_k)) (J_{k+1}^T ... J_t^T) dL_t/dh_t  h_{k-1}^T.
 
-Here g_{t,k} = dL_t/dh_k = (J_t ... J_{k+1})^T dL_t/dh_t is the error signal of
+Here e_{t,k} = dL_t/dh_k = (J_t ... J_{k+1})^T dL_t/dh_t is the error signal of
 step t after travelling back t - k steps. :func:`contribution_map` gives the norm
-of every C_{t,k} (or of every g_{t,k}) as a T-by-T array, row t, column k.
+of every C_{t,k} (or of every e_{t,k}) as a T-by-T array, row t, column k.
 
 No Python loop runs over (t, k) pairs: the signals of all t at one lag d = t - k
 form one array, and a single matrix product moves them all one step further back.
@@ -115,12 +115,12 @@ def state_jacobian_norms(params, fwd, *, activation="tanh", batch=0):
 
 
 def signals_by_lag(params, fwd, dy, *, activation="tanh"):
-    """Yield the back-travelling error signals g_{t,k} = dL_t/dh_k, one lag at a time.
+    """Yield the back-travelling error signals e_{t,k} = dL_t/dh_k, one lag at a time.
 
     For lag d = 0, 1, ..., T - 1 yields ``(d, g)`` where ``g`` has shape
     (T - d, B, n_h) and ``g[k] = dL_{k+d}/dh_k`` (0-based steps). Going from lag d
     to d + 1 is one product with W_hh for all t together:
-    g_{t,k-1} = (g_{t,k} * f'(a_k)) W_hh.
+    e_{t,k-1} = (e_{t,k} * f'(a_k)) W_hh.
 
     Parameters
     ----------
@@ -172,7 +172,7 @@ def contributions(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
 
     ``C[t, k]`` is the part of dL_t/d(wrt) that comes from step k (zero for k > t).
     Summed over k it gives dL_t/d(wrt); summed over t and k, the BPTT gradient.
-    With ``wrt="h"``, ``C[t, k]`` is g_{t,k} = dL_t/dh_k (shape (B, n_h)).
+    With ``wrt="h"``, ``C[t, k]`` is e_{t,k} = dL_t/dh_k (shape (B, n_h)).
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ def contribution_map(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
     params, x, fwd, dy, activation
         As in :func:`gradcourse.rnn.backward`.
     wrt : {"W_hh", "W_xh", "b_h", "h"}, default "W_hh"
-        ``"h"`` gives ||g_{t,k}|| = ||dL_t/dh_k|| (over batch and units).
+        ``"h"`` gives ||e_{t,k}|| = ||dL_t/dh_k|| (over batch and units).
 
     Returns
     -------

@@ -254,3 +254,14 @@ def test_orthogonal_checker_accepts_qr_and_rejects_lookalikes():
     assert "singular values range" in exercises.check_orthogonal(lambda n, rng: rng.normal(size=(n, n)) / np.sqrt(n)).message
     assert "draw it from rng" in exercises.check_orthogonal(lambda n, rng: np.eye(n)).message
     assert "expected shape" in exercises.check_orthogonal(lambda n, rng: np.linalg.qr(rng.normal(size=(n + 1, n)))[0]).message
+
+
+def test_state_checker_hints_at_the_identity_when_the_empty_product_fails():
+    from functools import reduce
+
+    def by_reduce(W_hh, a, f_prime):
+        return reduce(lambda P, a_i: step_jacobian_reference(W_hh, a_i, f_prime) @ P,
+                      a[1:], step_jacobian_reference(W_hh, a[0], f_prime))
+
+    feedback = exercises.check_state_jacobian(by_reduce)
+    assert not feedback and "start the product from the identity" in feedback.message

@@ -133,7 +133,8 @@ def check_state_jacobian(state_jacobian):
         got, error = run(state_jacobian, (W_hh.copy(), a.copy(), f_prime))
         where = f"{name}, n={len(h_k)}, t-k={len(a)}"
         if error:
-            problems.append(f"{where}: {error}")
+            empty = " With t - k = 0 there is nothing to multiply: start the product from the identity." if len(a) == 0 else ""
+            problems.append(f"{where}: {error}.{empty}")
             continue
         steps = [f_prime(a_i)[:, None] * W_hh for a_i in a]
         reversed_product = np.eye(len(h_k))
