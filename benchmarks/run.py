@@ -62,6 +62,30 @@ def bptt_case(T=500, B=64, n_h=128, n_x=8):
     return lambda: rnn.loss_and_grads(params, x, y_target)
 
 
+def torch_bptt_case(T=500, B=64, n_h=128, n_x=8):
+    """The same problem through PyTorch autograd, if PyTorch is installed (it is not required)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in rnn.init_params(n_x, n_h, 1, rng=rng).items()}
+    x = torch.tensor(rng.normal(size=(T, B, n_x)))
+    y_target = torch.tensor(rng.normal(size=(T, B, 1)))
+
+    def run():
+        a_in = x @ params["W_xh"].T + params["b_h"]
+        h, states = torch.zeros(B, n_h, dtype=torch.float64), []
+        for t in range(T):
+            h = torch.tanh(h @ params["W_hh"].T + a_in[t])
+            states.append(h)
+        y = torch.stack(states) @ params["W_hy"].T + params["b_y"]
+        (0.5 * ((y - y_target) ** 2).sum() / B).backward()
+
+    return run
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strict", action="store_true", help="exit 1 if a budget is exceeded")
@@ -70,6 +94,9 @@ def main():
     results = []  # (what, seconds, budget or None)
     results.append(("t-by-k map, T=1000, n_h=128", best_of(contribution_map_case()), 2.0))
     results.append(("BPTT forward+backward, T=500, B=64, n_h=128", best_of(bptt_case()), None))
+    torch_case = torch_bptt_case()
+    if torch_case is not None:
+        results.append(("the same with PyTorch autograd (for comparison)", best_of(torch_case), None))
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         results.append((f"notebook {path.name}, fresh kernel", time_notebook(path), CHAPTER_BUDGET_S))
 
