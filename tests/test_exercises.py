@@ -110,7 +110,7 @@ def test_unstable_half_width_names_common_mistakes():
 
 
 def power_iteration_reference(A, n_iter=500):
-    v = np.ones(A.shape[1])
+    v = np.random.default_rng(0).normal(size=A.shape[1])
     for _ in range(n_iter):
         v = A.T @ (A @ v)
         v /= np.linalg.norm(v)
@@ -265,3 +265,37 @@ def test_state_checker_hints_at_the_identity_when_the_empty_product_fails():
 
     feedback = exercises.check_state_jacobian(by_reduce)
     assert not feedback and "start the product from the identity" in feedback.message
+
+
+def test_largest_singular_value_rejects_a_fixed_start_that_misses_v1():
+    def ones_start(A, n_iter=500):
+        v = np.ones(A.shape[1])
+        for _ in range(n_iter):
+            v = A.T @ (A @ v)
+            v /= np.linalg.norm(v)
+        return np.linalg.norm(A @ v)
+
+    assert not exercises.check_largest_singular_value(ones_start)
+
+
+def test_frobenius_diagnosis_only_where_it_is_clearly_apart():
+    def brute_force(A):
+        theta = np.linspace(0, np.pi, 361)
+        if A.shape[1] != 2:
+            return np.linalg.svd(A, compute_uv=False)[0]
+        return np.linalg.norm(A @ np.stack([np.cos(theta), np.sin(theta)]), axis=0).max()
+
+    feedback = exercises.check_largest_singular_value(brute_force)
+    assert not feedback and "Frobenius" not in feedback.message
+
+
+def test_most_stretched_direction_names_the_column_of_vt():
+    feedback = exercises.check_most_stretched_direction(lambda A: np.linalg.svd(A)[2][:, 0])
+    assert not feedback and "first column of the SVD's Vt" in feedback.message
+
+
+def test_unstable_half_width_hints():
+    no_guard = exercises.check_unstable_half_width(lambda w: 2 * np.arccosh(np.sqrt(abs(w)) / 2))
+    assert not no_guard and "return 0.0" in no_guard.message
+    half = exercises.check_unstable_half_width(lambda w: np.arccosh(np.sqrt(abs(w)) / 2) if abs(w) > 4 else 0.0)
+    assert not half and "needs the factor 2" in half.message

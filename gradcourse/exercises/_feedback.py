@@ -39,6 +39,10 @@ def run(fn, args):
         return None, f"it raised {type(err).__name__}: {err}"
 
 
+class Diagnosis(str):
+    """A failure message that names a known mistake; :func:`report` shows these first."""
+
+
 def verdict(got, want, mistakes, where, mistake_rtol=None, **tolerances):
     """Message for one case, or None if it passed.
 
@@ -55,14 +59,20 @@ def verdict(got, want, mistakes, where, mistake_rtol=None, **tolerances):
     near_mistake = tolerances if mistake_rtol is None else {"rtol": mistake_rtol, "atol": 0}
     for label, wrong in mistakes.items():
         if np.shape(wrong) == want.shape and close(got, wrong, **near_mistake):
-            return f"{where}: {label}"
+            return Diagnosis(f"{where}: {label}")
     worst = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
     at = f" entry [{', '.join(str(int(i)) for i in worst)}]" if want.ndim else ""
     return f"{where}:{at} got {got[worst]:.6g}, expected {want[worst]:.6g}."
 
 
 def report(fn_name, problems, n_cases, witness="finite differences"):
-    """The final :class:`Feedback` from the list of failure messages."""
+    """The final :class:`Feedback` from the list of failure messages.
+
+    The message shows the first failure that names a known mistake, if there is one (it
+    helps most), and otherwise the first failure.
+    """
     if problems:
-        return Feedback(False, f"Not yet: {fn_name} fails {len(problems)} of {n_cases} cases. First: {problems[0]}")
+        shown = next((p for p in problems if isinstance(p, Diagnosis)), problems[0])
+        label = "First" if shown is problems[0] else "For example"
+        return Feedback(False, f"Not yet: {fn_name} fails {len(problems)} of {n_cases} cases. {label}: {shown}")
     return Feedback(True, f"Correct: {fn_name} matches {witness} on all {n_cases} cases.")

@@ -101,9 +101,16 @@ def check_unstable_half_width(unstable_half_width):
             ] = np.array(0.0)
         if abs(w) > 4:
             mistakes[
+                f"got {float(want) / 2:.6g}, expected {float(want):.6g}. sigma'(a) = 1 / (4 cosh^2(a / 2)) depends "
+                "on a / 2: solving for a needs the factor 2."
+            ] = want / 2
+            mistakes[
                 f"got {2 * float(want):.6g}, expected {float(want):.6g}. This is the full width of the interval; "
                 "the question asks for half of it, a*."
             ] = 2 * want
+        if abs(w) <= 4 and got.shape == () and not np.isfinite(got):
+            problems.append(f"{where}: the result is {float(got)}. For |w| <= 4 there is no band: return 0.0.")
+            continue
         problem = verdict(got, want, mistakes, where, rtol=1e-8, atol=1e-10)
         if problem:
             problems.append(problem)
