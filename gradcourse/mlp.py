@@ -214,7 +214,8 @@ def dead_fraction(params, X, *, activation="relu", **activation_kwargs):
     """Fraction of hidden units whose output is 0 on every input row of ``X``, per layer.
 
     A dead ReLU unit outputs 0, and so has slope 0, on all the data: no gradient reaches
-    its incoming weights and it cannot recover.
+    its incoming weights, so it cannot recover by itself (only a change in its inputs, from
+    the layers below, can bring it back).
 
     Returns
     -------
