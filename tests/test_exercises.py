@@ -299,3 +299,10 @@ def test_unstable_half_width_hints():
     assert not no_guard and "return 0.0" in no_guard.message
     half = exercises.check_unstable_half_width(lambda w: np.arccosh(np.sqrt(abs(w)) / 2) if abs(w) > 4 else 0.0)
     assert not half and "needs the factor 2" in half.message
+
+
+@pytest.mark.parametrize("drop, hint", [(slice(None, -1), "J_t, the Jacobian of the last step"),
+                                        (slice(1, None), "J_{k+1}, the Jacobian of the first step")])
+def test_state_checker_names_a_missing_jacobian(drop, hint):
+    feedback = exercises.check_state_jacobian(lambda W, a, fp: state_jacobian_reference(W, a[drop], fp))
+    assert not feedback and hint in feedback.message

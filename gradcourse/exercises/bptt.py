@@ -140,8 +140,16 @@ def check_state_jacobian(state_jacobian):
         reversed_product = np.eye(len(h_k))
         for J in reversed(steps):
             reversed_product = J @ reversed_product
+        def product(Js):
+            P = np.eye(len(h_k))
+            for J in Js:
+                P = J @ P
+            return P
+
         mistakes = {
             "the product is in the wrong order: the latest step's Jacobian J_t must stand on the left.": reversed_product,
+            "one Jacobian too few: J_t, the Jacobian of the last step (built from a[-1]), is missing.": product(steps[:-1]),
+            "one Jacobian too few: J_{k+1}, the Jacobian of the first step (built from a[0]), is missing.": product(steps[1:]),
             "this is the transpose of dh_t/dh_k: row i must belong to unit i of h_t.": want.T,
         }
         problem = verdict(got, want, mistakes, where)
