@@ -50,6 +50,14 @@ def _cases(n_steps_options):
     return cases
 
 
+def _product(Js, n):
+    """J_last ... J_first for Jacobians given in time order (each new one on the left); I if none."""
+    P = np.eye(n)
+    for J in Js:
+        P = J @ P
+    return P
+
+
 def check_step_jacobian(step_jacobian):
     """Check a function ``step_jacobian(W_hh, a_t, f_prime)`` returning dh_t/dh_{t-1}.
 
@@ -137,19 +145,11 @@ def check_state_jacobian(state_jacobian):
             problems.append(f"{where}: {error}.{empty}")
             continue
         steps = [f_prime(a_i)[:, None] * W_hh for a_i in a]
-        reversed_product = np.eye(len(h_k))
-        for J in reversed(steps):
-            reversed_product = J @ reversed_product
-        def product(Js):
-            P = np.eye(len(h_k))
-            for J in Js:
-                P = J @ P
-            return P
-
+        n = len(h_k)
         mistakes = {
-            "the product is in the wrong order: the latest step's Jacobian J_t must stand on the left.": reversed_product,
-            "one Jacobian too few: J_t, the Jacobian of the last step (built from a[-1]), is missing.": product(steps[:-1]),
-            "one Jacobian too few: J_{k+1}, the Jacobian of the first step (built from a[0]), is missing.": product(steps[1:]),
+            "the product is in the wrong order: the latest step's Jacobian J_t must stand on the left.": _product(steps[::-1], n),
+            "one Jacobian too few: J_t, the Jacobian of the last step (built from a[-1]), is missing.": _product(steps[:-1], n),
+            "one Jacobian too few: J_{k+1}, the Jacobian of the first step (built from a[0]), is missing.": _product(steps[1:], n),
             "this is the transpose of dh_t/dh_k: row i must belong to unit i of h_t.": want.T,
         }
         problem = verdict(got, want, mistakes, where)

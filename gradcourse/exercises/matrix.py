@@ -87,6 +87,11 @@ def check_largest_singular_value(largest_singular_value):
     return report("largest_singular_value", problems, len(cases), witness="the SVD")
 
 
+def _aligned(v, reference):
+    """``v`` or ``-v``, whichever points the same way as ``reference``."""
+    return v if v @ reference >= 0 else -v
+
+
 def check_most_stretched_direction(most_stretched_direction):
     """Check ``most_stretched_direction(A)``: a unit vector v with ||A v|| = ||A|| (sign free).
 
@@ -106,17 +111,17 @@ def check_most_stretched_direction(most_stretched_direction):
         if error:
             problems.append(f"{where}: {error}")
             continue
-        if got.shape == want.shape and np.all(np.isfinite(got)) and got @ want < 0:
-            got = -got  # v and -v are stretched equally
-        column = Vt[:, 0] if Vt[:, 0] @ want >= 0 else -Vt[:, 0]
+        if got.shape == want.shape and np.all(np.isfinite(got)):
+            got = _aligned(got, want)  # v and -v are stretched equally
         mistakes = {
-            "this is the first column of the SVD's Vt; the right singular vectors are its rows, so v_1 is Vt[0].": column,
+            "this is the first column of the SVD's Vt; the right singular vectors are its rows, so v_1 is Vt[0].":
+                _aligned(Vt[:, 0], want),
         }
         if u.shape == want.shape:  # square A: the left singular vector is a tempting wrong answer
             mistakes[
                 "this is the direction of the image, the top left singular vector u = A v / ||A v||; the "
                 "question asks for the input direction v, a right singular vector."
-            ] = u if u @ want >= 0 else -u
+            ] = _aligned(u, want)
         if got.shape == want.shape and np.all(np.isfinite(got)) and abs(np.linalg.norm(got) - 1) > 1e-6:
             problems.append(f"{where}: the vector has length {np.linalg.norm(got):.6g}; return a unit vector.")
             continue
