@@ -12,17 +12,18 @@ of every C_{t,k} (or of every e_{t,k}) as a T-by-T array, row t, column k.
 
 No Python loop runs over (t, k) pairs: the signals of all t at one lag d = t - k
 form one array, and a single matrix product moves them all one step further back.
+These functions take one model (no model axes); the forward record says which
+activation, inputs and initial state it used.
 
 Examples
 --------
 >>> import numpy as np
->>> from gradcourse import rnn
+>>> from gradcourse import losses, rnn
 >>> rng = np.random.default_rng(0)
 >>> params = rnn.init_params(1, 8, 1, rng=rng, recurrent_scale=0.5)
->>> x = rng.normal(size=(20, 1, 1))
->>> fwd = rnn.forward(params, x)
->>> _, dy = rnn.mse(fwd.y, np.zeros_like(fwd.y))
->>> M = contribution_map(params, x, fwd, dy)
+>>> fwd = rnn.forward(params, rng.normal(size=(20, 1, 1)))
+>>> _, dy = losses.mse(fwd.y, np.zeros_like(fwd.y))
+>>> M = contribution_map(params, fwd, dy)
 >>> M.shape
 (20, 20)
 >>> bool(M[19, 0] < 1e-3 * M[19, 19])  # small recurrent weights: far steps fade
@@ -31,7 +32,7 @@ True
 
 import numpy as np
 
-from . import _checks, activations, rnn
+from . import _checks, _params, activations, rnn
 
 __all__ = ["step_jacobians", "state_jacobian_norms", "signals_by_lag", "contributions", "contribution_map", "WRT"]
 
@@ -39,16 +40,25 @@ __all__ = ["step_jacobians", "state_jacobian_norms", "signals_by_lag", "contribu
 WRT = ("W_hh", "W_xh", "b_h", "h")
 
 
-def step_jacobians(params, fwd, *, activation="tanh"):
+def _one_model(params, fwd):
+    """Check that ``fwd`` is this one model's forward record; return f' at every a_t."""
+    sizes = rnn.check_params(params)
+    if sizes.model_shape:
+        raise ValueError(f"params must be one model's (no model axes), got model axes {sizes.model_shape}")
+    _params.check_record(params, fwd, rnn.Forward, "rnn")
+    _, f_prime = activations.get(fwd.activation, **fwd.activation_kwargs)
+    return f_prime(fwd.a)
+
+
+def step_jacobians(params, fwd):
     """The step Jacobians J_t = dh_t/dh_{t-1} = diag(f'(a_t)) W_hh for every t and sequence.
 
     Parameters
     ----------
     params : dict
-        RNN parameters (see :mod:`gradcourse.rnn`).
+        RNN parameters (see :mod:`gradcourse.rnn`), one model.
     fwd : gradcourse.rnn.Forward
         A forward pass with these parameters.
-    activation : str, default "tanh"
 
     Returns
     -------
@@ -62,23 +72,20 @@ def step_jacobians(params, fwd, *, activation="tanh"):
     >>> np.allclose(step_jacobians(p, fwd)[0, 0], p["W_hh"])
     True
     """
-    rnn.check_params(params)
-    _, f_prime = activations.get(activation)
-    return f_prime(fwd.a)[..., :, None] * params["W_hh"]
+    return _one_model(params, fwd)[..., :, None] * params["W_hh"]
 
 
-def state_jacobian_norms(params, fwd, *, activation="tanh", batch=0):
+def state_jacobian_norms(params, fwd, *, batch=0):
     """Spectral norms ||dh_t/dh_k|| = ||J_t ... J_{k+1}|| for all 1 <= k <= t <= T.
 
     The products of all t at one lag d = t - k are held as one (T - d, n_h, n_h)
     array and extended to lag d + 1 by one batched matrix product, so there is a
-    Python loop over lags only.
+    Python loop over lags only. A product that overflows is reported as inf.
 
     Parameters
     ----------
     params : dict
     fwd : gradcourse.rnn.Forward
-    activation : str, default "tanh"
     batch : int, default 0
         Which sequence of the batch.
 
@@ -95,8 +102,8 @@ def state_jacobian_norms(params, fwd, *, activation="tanh", batch=0):
     >>> bool(np.isclose(N[3, 0], np.linalg.norm(np.linalg.matrix_power(p["W_hh"], 3), 2)))
     True
     """
-    J = step_jacobians(params, fwd, activation=activation)
-    if not (isinstance(batch, (int, np.integer)) and 0 <= batch < J.shape[1]):
+    J = step_jacobians(params, fwd)
+    if isinstance(batch, bool) or not (isinstance(batch, (int, np.integer)) and 0 <= batch < J.shape[1]):
         raise ValueError(f"batch must be an integer in [0, {J.shape[1]}), got {batch!r}")
     J = J[:, batch]  # J[i] is the Jacobian of step i + 1
     T, n_h = len(J), J.shape[-1]
@@ -114,33 +121,8 @@ def state_jacobian_norms(params, fwd, *, activation="tanh", batch=0):
     return N
 
 
-def signals_by_lag(params, fwd, dy, *, activation="tanh"):
-    """Yield the back-travelling error signals e_{t,k} = dL_t/dh_k, one lag at a time.
-
-    For lag d = 0, 1, ..., T - 1 yields ``(d, g)`` where ``g`` has shape
-    (T - d, B, n_h) and ``g[k] = dL_{k+d}/dh_k`` (0-based steps). Going from lag d
-    to d + 1 is one product with W_hh for all t together:
-    e_{t,k-1} = (e_{t,k} * f'(a_k)) W_hh.
-
-    Parameters
-    ----------
-    params : dict
-    fwd : gradcourse.rnn.Forward
-    dy : array_like, shape (T, B, n_y)
-        dL_t/dy_t for every step.
-    activation : str, default "tanh"
-
-    Examples
-    --------
-    >>> p = rnn.init_params(1, 3, 1, rng=np.random.default_rng(0))
-    >>> fwd = rnn.forward(p, np.ones((4, 2, 1)))
-    >>> [g.shape for d, g in signals_by_lag(p, fwd, np.ones((4, 2, 1)))]
-    [(4, 2, 3), (3, 2, 3), (2, 2, 3), (1, 2, 3)]
-    """
-    rnn.check_params(params)
-    _, f_prime = activations.get(activation)
-    dy = _checks.as_array("dy", dy, shape=fwd.y.shape)
-    f_prime_a = f_prime(fwd.a)
+def _signals(params, fwd, dy, f_prime_a):
+    """Yield (d, e) with e[k] = dL_{k+d}/dh_k, shape (T - d, B, n_h), for d = 0..T-1."""
     W_hh = params["W_hh"]
     g = dy @ params["W_hy"]  # lag 0: dL_t/dh_t
     T = len(g)
@@ -153,12 +135,40 @@ def signals_by_lag(params, fwd, dy, *, activation="tanh"):
             g = (delta.reshape(-1, W_hh.shape[0]) @ W_hh).reshape(delta.shape)
 
 
-def _step_inputs(params, x, fwd, wrt):
-    """The factor that multiplies dL/da_k in dL/d(wrt) at each step k, (T, B, m) or None."""
+def signals_by_lag(params, fwd, dy):
+    """The back-travelling error signals e_{t,k} = dL_t/dh_k, one lag at a time.
+
+    Returns an iterator over lags d = 0, 1, ..., T - 1 of pairs ``(d, e)``, where ``e``
+    has shape (T - d, B, n_h) and ``e[k] = dL_{k+d}/dh_k`` (0-based steps). Going from lag
+    d to d + 1 is one product with W_hh for all t together:
+    e_{t,k-1} = (e_{t,k} * f'(a_k)) W_hh. The arguments are checked at once, not when
+    the iterator is first used.
+
+    Parameters
+    ----------
+    params : dict
+    fwd : gradcourse.rnn.Forward
+    dy : array_like, shape (T, B, n_y)
+        dL_t/dy_t for every step.
+
+    Examples
+    --------
+    >>> p = rnn.init_params(1, 3, 1, rng=np.random.default_rng(0))
+    >>> fwd = rnn.forward(p, np.ones((4, 2, 1)))
+    >>> [e.shape for d, e in signals_by_lag(p, fwd, np.ones((4, 2, 1)))]
+    [(4, 2, 3), (3, 2, 3), (2, 2, 3), (1, 2, 3)]
+    """
+    f_prime_a = _one_model(params, fwd)
+    dy = _params.core("dy", _checks.as_array("dy", dy), (), fwd.y.shape)
+    return _signals(params, fwd, dy, f_prime_a)
+
+
+def _step_inputs(fwd, wrt):
+    """The factor u_k that multiplies dL/da_k in dL/d(wrt) at each step k, (T, B, m), or None."""
     if wrt == "W_hh":
         return np.concatenate([fwd.h0[None], fwd.h[:-1]])  # h_{k-1}
     if wrt == "W_xh":
-        return _checks.as_array("x", x, shape=(*fwd.a.shape[:2], params["W_xh"].shape[1]))
+        return fwd.x
     return None
 
 
@@ -167,7 +177,20 @@ def _check_wrt(wrt):
         raise ValueError(f"wrt must be one of {WRT}, got {wrt!r}")
 
 
-def contributions(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
+def _by_lag(params, fwd, dy, wrt):
+    """Yield (d, k, part) where part[j] is dL/da_k (or e_{t,k} for wrt="h") at lag d,
+    together with the step inputs u_k that it multiplies (None for b_h and h)."""
+    _check_wrt(wrt)
+    f_prime_a = _one_model(params, fwd)
+    dy = _params.core("dy", _checks.as_array("dy", dy), (), fwd.y.shape)
+    inputs = _step_inputs(fwd, wrt)
+    T = len(fwd.a)
+    for d, e in _signals(params, fwd, dy, f_prime_a):
+        part = e if wrt == "h" else e * f_prime_a[: T - d]
+        yield d, np.arange(T - d), part, None if inputs is None else inputs[: T - d]
+
+
+def contributions(params, fwd, dy, *, wrt="W_hh"):
     """Every contribution C_{t,k} itself, as a (T, T, ...) array: for small sizes only.
 
     ``C[t, k]`` is the part of dL_t/d(wrt) that comes from step k (zero for k > t).
@@ -176,7 +199,7 @@ def contributions(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
 
     Parameters
     ----------
-    params, x, fwd, dy, activation
+    params, fwd, dy
         As in :func:`gradcourse.rnn.backward`.
     wrt : {"W_hh", "W_xh", "b_h", "h"}, default "W_hh"
 
@@ -186,42 +209,39 @@ def contributions(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
 
     Examples
     --------
+    >>> from gradcourse import losses
     >>> p = rnn.init_params(2, 3, 1, rng=np.random.default_rng(0))
-    >>> x = np.random.default_rng(1).normal(size=(5, 2, 2))
-    >>> fwd = rnn.forward(p, x)
-    >>> _, dy = rnn.mse(fwd.y, np.zeros_like(fwd.y))
-    >>> C = contributions(p, x, fwd, dy)
-    >>> np.allclose(C.sum(axis=(0, 1)), rnn.backward(p, x, fwd, dy)["W_hh"])
+    >>> fwd = rnn.forward(p, np.random.default_rng(1).normal(size=(5, 2, 2)))
+    >>> _, dy = losses.mse(fwd.y, np.zeros_like(fwd.y))
+    >>> C = contributions(p, fwd, dy)
+    >>> np.allclose(C.sum(axis=(0, 1)), rnn.backward(p, fwd, dy)["W_hh"])
     True
     """
     _check_wrt(wrt)
-    _, f_prime = activations.get(activation)
-    f_prime_a = f_prime(fwd.a)
-    inputs = _step_inputs(params, x, fwd, wrt)
     T, B, n_h = fwd.a.shape
-    shape = {"h": (B, n_h), "b_h": (n_h,)}.get(wrt) or params[wrt].shape
+    shape = {"h": (B, n_h), "b_h": (n_h,)}.get(wrt) or np.shape(params[wrt])
     C = np.zeros((T, T) + shape)
-    for d, g in signals_by_lag(params, fwd, dy, activation=activation):
-        k = np.arange(T - d)
+    for d, k, part, u in _by_lag(params, fwd, dy, wrt):
         if wrt == "h":
-            C[k + d, k] = g
-            continue
-        delta = g * f_prime_a[: T - d]  # dL_t/da_k
-        C[k + d, k] = delta.sum(axis=1) if inputs is None else np.einsum("kbi,kbj->kij", delta, inputs[: T - d])
+            C[k + d, k] = part
+        elif u is None:
+            C[k + d, k] = part.sum(axis=1)
+        else:
+            C[k + d, k] = np.swapaxes(part, 1, 2) @ u  # sum over the batch of outer products
     return C
 
 
-def contribution_map(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
-    """Frobenius norms ||C_{t,k}|| of all contributions, without storing them.
+def contribution_map(params, fwd, dy, *, wrt="W_hh"):
+    """Frobenius norms ||C_{t,k}|| of all contributions, without keeping them.
 
     Row t, column k (0-based); entries with k > t are 0 (a later step cannot
-    affect an earlier loss). The norm of a batch-summed outer product
-    sum_b delta_b u_b^T is taken through Gram matrices, so only (B, B) blocks
-    are formed, never the (n_h, m) matrices themselves.
+    affect an earlier loss). For one sequence (B = 1) each C_{t,k} is an outer product
+    delta u^T, whose norm is exactly ||delta|| ||u||; for a batch, each lag's matrices are
+    formed (memory linear in B) and their norms taken, so no cancellation can creep in.
 
     Parameters
     ----------
-    params, x, fwd, dy, activation
+    params, fwd, dy
         As in :func:`gradcourse.rnn.backward`.
     wrt : {"W_hh", "W_xh", "b_h", "h"}, default "W_hh"
         ``"h"`` gives ||e_{t,k}|| = ||dL_t/dh_k|| (over batch and units).
@@ -232,32 +252,22 @@ def contribution_map(params, x, fwd, dy, *, activation="tanh", wrt="W_hh"):
 
     Examples
     --------
+    >>> from gradcourse import losses
     >>> p = rnn.init_params(2, 3, 1, rng=np.random.default_rng(0))
-    >>> x = np.random.default_rng(1).normal(size=(5, 2, 2))
-    >>> fwd = rnn.forward(p, x)
-    >>> _, dy = rnn.mse(fwd.y, np.zeros_like(fwd.y))
-    >>> C = contributions(p, x, fwd, dy)
-    >>> np.allclose(contribution_map(p, x, fwd, dy), np.linalg.norm(C, axis=(2, 3)))
+    >>> fwd = rnn.forward(p, np.random.default_rng(1).normal(size=(5, 2, 2)))
+    >>> _, dy = losses.mse(fwd.y, np.zeros_like(fwd.y))
+    >>> C = contributions(p, fwd, dy)
+    >>> np.allclose(contribution_map(p, fwd, dy), np.linalg.norm(C, axis=(2, 3)))
     True
     """
-    _check_wrt(wrt)
-    _, f_prime = activations.get(activation)
-    f_prime_a = f_prime(fwd.a)
-    inputs = _step_inputs(params, x, fwd, wrt)
     T = len(fwd.a)
-    # ||sum_b delta_b u_b^T||^2 = sum_{b,c} (delta_b . delta_c)(u_b . u_c)
-    gram_inputs = None if inputs is None else np.einsum("kbj,kcj->kbc", inputs, inputs)
     M = np.zeros((T, T))
-    for d, g in signals_by_lag(params, fwd, dy, activation=activation):
-        k = np.arange(T - d)
-        if wrt == "h":
-            M[k + d, k] = np.sqrt(np.einsum("kbi,kbi->k", g, g))
-            continue
-        delta = g * f_prime_a[: T - d]
-        if gram_inputs is None:  # b_h: the contribution is sum_b delta_b
-            s = delta.sum(axis=1)
-            M[k + d, k] = np.sqrt(np.einsum("ki,ki->k", s, s))
+    for d, k, part, u in _by_lag(params, fwd, dy, wrt):
+        if u is None:  # h: the signal itself; b_h: its sum over the batch
+            s = part.reshape(len(k), -1) if wrt == "h" else part.sum(axis=1)
+            M[k + d, k] = np.linalg.norm(s, axis=1)
+        elif part.shape[1] == 1:  # one sequence: ||delta u^T|| = ||delta|| ||u||
+            M[k + d, k] = np.linalg.norm(part[:, 0], axis=1) * np.linalg.norm(u[:, 0], axis=1)
         else:
-            gram_delta = np.einsum("kbi,kci->kbc", delta, delta)
-            M[k + d, k] = np.sqrt(np.maximum(np.einsum("kbc,kbc->k", gram_delta, gram_inputs[: T - d]), 0.0))
+            M[k + d, k] = np.linalg.norm(np.swapaxes(part, 1, 2) @ u, axis=(1, 2))
     return M

@@ -1,5 +1,8 @@
 """The squared-error loss shared by the recurrent and the feedforward networks.
 
+With model axes (see :mod:`gradcourse.stacking`), the first ``model_ndim`` axes of ``y``
+index models, and the loss is one number per model.
+
 Examples
 --------
 >>> import numpy as np
@@ -11,11 +14,30 @@ Examples
 import numpy as np
 
 from . import _checks
+from .errors import NonFiniteError
 
 __all__ = ["mse", "mse_last_step"]
 
 
-def mse(y, y_target):
+def _model_ndim(model_ndim, y, min_sample_ndim):
+    if isinstance(model_ndim, bool) or not isinstance(model_ndim, (int, np.integer)) or model_ndim < 0:
+        raise ValueError(f"model_ndim must be an integer >= 0, got {model_ndim!r}")
+    if y.ndim < model_ndim + min_sample_ndim:
+        raise ValueError(
+            f"y must have {model_ndim} model axes and then at least {min_sample_ndim} more, got shape {y.shape}"
+        )
+    return int(model_ndim)
+
+
+def _target(y_target, shape):
+    """Targets shaped like the outputs, or shared by all models (fewer leading axes)."""
+    y_target = _checks.as_array("y_target", y_target)
+    if y_target.shape != shape[len(shape) - y_target.ndim :] or y_target.ndim == 0:
+        raise ValueError(f"y_target must have shape {shape} or a trailing part of it, got shape {y_target.shape}")
+    return y_target
+
+
+def mse(y, y_target, *, model_ndim=0, check_finite=True):
     """Half the squared error, summed over everything but the batch, averaged over the batch.
 
     L = 1/(2B) sum ||y - y*||^2, where B = ``y.shape[-2]`` is the batch size (arrays are
@@ -24,46 +46,58 @@ def mse(y, y_target):
 
     Parameters
     ----------
-    y, y_target : array_like, same shape (..., B, n)
+    y : array_like, shape (*M, ..., B, n)
+        Outputs; the first ``model_ndim`` axes M index models.
+    y_target : array_like
+        Targets, the shape of ``y`` or of a trailing part of it (shared by all models).
+    model_ndim : int, default 0
+        How many leading axes of ``y`` index models.
+    check_finite : bool, default True
+        Raise :class:`gradcourse.errors.NonFiniteError` if a loss overflows; with False,
+        such a loss is returned as inf or NaN for the caller to report.
 
     Returns
     -------
-    loss : float
+    loss : float, or numpy.ndarray of shape M
     dy : numpy.ndarray
         dL/dy, same shape as ``y``.
 
-    Raises
-    ------
-    gradcourse.errors.NonFiniteError
-        If the loss overflows.
+    Examples
+    --------
+    >>> y = np.array([[[1.0]], [[2.0]]])          # two models, batch of 1
+    >>> mse(y, np.zeros((1, 1)), model_ndim=1)[0]
+    array([0.5, 2. ])
     """
-    y = _checks.as_array("y", y)
-    if y.ndim < 2:
-        raise ValueError(f"y must have shape (..., B, n), got shape {y.shape}")
-    y_target = _checks.as_array("y_target", y_target, shape=y.shape)
+    y = _checks.as_array("y", y, finite=False)
+    model_ndim = _model_ndim(model_ndim, y, 2)
+    y_target = _target(y_target, y.shape)
     B = y.shape[-2]
-    r = y - y_target
-    with np.errstate(over="ignore"):
-        loss = float(0.5 * np.sum(r**2) / B)
-    if not np.isfinite(loss):
-        raise _checks.NonFiniteError(f"the loss overflowed to {loss} (largest |y - y_target| is {np.abs(r).max():.3g})")
-    return loss, r / B
+    if B == 0:
+        raise ValueError(f"y must hold at least one example (B >= 1), got shape {y.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = y - y_target
+        loss = 0.5 * np.sum(r * r, axis=tuple(range(model_ndim, y.ndim))) / B
+    if check_finite and not np.all(np.isfinite(loss)):
+        raise NonFiniteError(f"the loss overflowed to {loss} (largest |y - y_target| is {np.nanmax(np.abs(r)):.3g})")
+    return (float(loss) if model_ndim == 0 else loss), r / B
 
 
-def mse_last_step(y, y_target):
+def mse_last_step(y, y_target, *, model_ndim=0, check_finite=True):
     """Squared error of the last step only, for tasks whose answer comes at the end.
 
     Parameters
     ----------
-    y : array_like, shape (T, B, n)
+    y : array_like, shape (*M, T, B, n)
         Outputs at every step.
-    y_target : array_like, shape (B, n)
+    y_target : array_like, shape (B, n) or (*M, B, n)
         Targets for the last step.
+    model_ndim, check_finite
+        As in :func:`mse`.
 
     Returns
     -------
-    loss : float
-    dy : numpy.ndarray, shape (T, B, n)
+    loss : float, or numpy.ndarray of shape M
+    dy : numpy.ndarray, shape (*M, T, B, n)
         Zero except at the last step.
 
     Examples
@@ -72,10 +106,11 @@ def mse_last_step(y, y_target):
     >>> loss, dy[:, :, 0].tolist()
     (0.5, [[0.0, 0.0], [0.0, 0.0], [0.5, 0.5]])
     """
-    y = _checks.as_array("y", y)
-    if y.ndim != 3:
-        raise ValueError(f"y must have shape (T, B, n), got shape {y.shape}")
-    loss, dy_last = mse(y[-1], _checks.as_array("y_target", y_target, shape=y.shape[1:], finite=True))
+    y = _checks.as_array("y", y, finite=False)
+    model_ndim = _model_ndim(model_ndim, y, 3)
+    if y.ndim != model_ndim + 3:
+        raise ValueError(f"y must have shape (*M, T, B, n) with {model_ndim} model axes, got shape {y.shape}")
+    loss, dy_last = mse(y[..., -1, :, :], y_target, model_ndim=model_ndim, check_finite=check_finite)
     dy = np.zeros_like(y)
-    dy[-1] = dy_last
+    dy[..., -1, :, :] = dy_last
     return loss, dy

@@ -8,13 +8,15 @@ For steps t = 1..T, with gates stacked in the order input, forget, candidate, ou
     h_t = o_t * tanh(c_t)                                  hidden state
     y_t = W_hy h_t + b_y
 
-The cell state is the LSTM's answer to vanishing gradients: along it, one step back
-multiplies by dc_t/dc_{t-1} = diag(f_t), with no weight matrix and no squashing
-derivative, so a forget gate near 1 carries the signal unchanged: the constant error
-carousel of Hochreiter and Schmidhuber (1997).
+Along the cell state, one step back multiplies by dc_t/dc_{t-1} = diag(f_t) when the
+gates are held fixed: no weight matrix and no squashing derivative, so where f_t = 1 the
+error passes unchanged. Hochreiter and Schmidhuber (1997) built the cell with this
+constant error carousel and no forget gate (f_t = 1 always); Gers, Schmidhuber and
+Cummins (2000) added the forget gate.
 
 Parameters live in a dict with keys ``W_x`` (4 n_h, n_x), ``W_h`` (4 n_h, n_h), ``b`` (4 n_h,),
-``W_hy`` (n_y, n_h), ``b_y`` (n_y,). Arrays are time-major, as in :mod:`gradcourse.rnn`.
+``W_hy`` (n_y, n_h), ``b_y`` (n_y,). Arrays are time-major and may carry leading model
+axes, as in :mod:`gradcourse.rnn`.
 
 Examples
 --------
@@ -31,12 +33,20 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, losses
-from .activations import tanh
+from . import _checks, _params, losses
+from ._params import swap
+from .activations import sigmoid, tanh
+from .rnn import LOSS_AT, Sizes
 
-__all__ = ["PARAM_NAMES", "init_params", "forward", "Forward", "backward", "loss_and_grads", "signal_map"]
+__all__ = ["PARAM_NAMES", "GATES", "init_params", "check_params", "Forward", "forward", "backward",
+           "loss_and_grads", "signal_map"]
 
 PARAM_NAMES = ("W_x", "W_h", "b", "W_hy", "b_y")
+
+#: The gates in the order they are stacked in ``z``, ``b`` and :attr:`Forward.gates`.
+GATES = ("input i", "forget f", "candidate g", "output o")
+
+_CORE_NDIM = {"W_x": 2, "W_h": 2, "b": 1, "W_hy": 2, "b_y": 1}
 
 
 def init_params(n_x, n_h, n_y, *, rng, forget_bias=1.0):
@@ -53,7 +63,8 @@ def init_params(n_x, n_h, n_y, *, rng, forget_bias=1.0):
     """
     n_x, n_h, n_y = (_checks.positive_int(k, v) for k, v in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)))
     rng = _checks.generator("rng", rng)
-    if not np.isscalar(forget_bias) or not np.isfinite(forget_bias):
+    if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float, np.number)) \
+            or not np.isfinite(forget_bias):
         raise ValueError(f"forget_bias must be a finite number, got {forget_bias!r}")
     b = np.zeros(4 * n_h)
     b[n_h : 2 * n_h] = forget_bias
@@ -67,68 +78,79 @@ def init_params(n_x, n_h, n_y, *, rng, forget_bias=1.0):
 
 
 def check_params(params):
-    """Validate a parameter dict and return ``(n_x, n_h, n_y)``."""
-    if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
-        got = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(f"params must be a dict with keys {list(PARAM_NAMES)}, got {got}")
-    W_h = _checks.as_array("params['W_h']", params["W_h"], ndim=2)
-    n_h = W_h.shape[1]
-    _checks.as_array("params['W_h']", W_h, shape=(4 * n_h, n_h))
-    n_x = _checks.as_array("params['W_x']", params["W_x"], shape=(4 * n_h, None)).shape[1]
-    n_y = _checks.as_array("params['W_hy']", params["W_hy"], shape=(None, n_h)).shape[0]
-    _checks.as_array("params['b']", params["b"], shape=(4 * n_h,))
-    _checks.as_array("params['b_y']", params["b_y"], shape=(n_y,))
-    return n_x, n_h, n_y
+    """Validate a parameter dict and return its :class:`gradcourse.rnn.Sizes`.
+
+    Examples
+    --------
+    >>> check_params(init_params(2, 3, 1, rng=np.random.default_rng(0)))
+    Sizes(n_x=2, n_h=3, n_y=1, model_shape=())
+    """
+    p, M = _params.check(params, _CORE_NDIM, list(PARAM_NAMES))
+    n_h = p["W_h"].shape[-1]
+    _params.core("params['W_h']", p["W_h"], M, (4 * n_h, n_h))
+    n_x = _params.core("params['W_x']", p["W_x"], M, (4 * n_h, None)).shape[-1]
+    n_y = _params.core("params['W_hy']", p["W_hy"], M, (None, n_h)).shape[-2]
+    _params.core("params['b']", p["b"], M, (4 * n_h,))
+    _params.core("params['b_y']", p["b_y"], M, (n_y,))
+    return Sizes(n_x, n_h, n_y, M)
 
 
 class Forward(NamedTuple):
-    """What the forward pass records (all time-major)."""
+    """What the forward pass records (time-major; steps 1..T at index 0..T-1)."""
 
-    gates: np.ndarray  #: i, f, g, o for every step, (T, 4, B, n_h)
-    c: np.ndarray  #: cell states c_0..c_T, (T + 1, B, n_h)
-    h: np.ndarray  #: hidden states h_0..h_T, (T + 1, B, n_h)
-    y: np.ndarray  #: outputs y_1..y_T, (T, B, n_y)
+    x: np.ndarray  #: inputs, (T, B, n_x) or (*M, T, B, n_x)
+    h0: np.ndarray  #: initial hidden state, (*M, B, n_h)
+    c0: np.ndarray  #: initial cell state, (*M, B, n_h)
+    gates: np.ndarray  #: i, f, g, o for every step, (4, *M, T, B, n_h)
+    c: np.ndarray  #: cell states c_1..c_T, (*M, T, B, n_h)
+    h: np.ndarray  #: hidden states h_1..h_T, (*M, T, B, n_h)
+    y: np.ndarray  #: outputs y_1..y_T, (*M, T, B, n_y)
+    params_id: tuple  #: fingerprint of the parameters that made this record
 
 
-def forward(params, x, *, h0=None, c0=None):
+def _initial(name, value, M, B, n_h):
+    if value is None:
+        return np.zeros(M + (B, n_h))
+    value = _checks.as_array(name, value)
+    return np.broadcast_to(_params.core(name, value, M if value.ndim > 2 else (), (B, n_h)), M + (B, n_h))
+
+
+def forward(params, x, *, h0=None, c0=None, check_finite=True):
     """Run the LSTM over a batch of sequences ``x`` of shape (T, B, n_x).
 
-    The initial states ``h0`` and ``c0``, of shape (B, n_h), are zero unless given.
+    The initial states ``h0`` and ``c0``, of shape (B, n_h) or (*M, B, n_h), are zero
+    unless given. ``check_finite`` as in :func:`gradcourse.rnn.forward`.
 
     Examples
     --------
     >>> p = init_params(1, 2, 1, rng=np.random.default_rng(0))
     >>> out = forward(p, np.ones((4, 3, 1)))
     >>> out.gates.shape, out.c.shape, out.y.shape
-    ((4, 4, 3, 2), (5, 3, 2), (4, 3, 1))
+    ((4, 4, 3, 2), (4, 3, 2), (4, 3, 1))
     """
-    n_x, n_h, _ = check_params(params)
-    x = _checks.as_array("x", x, shape=(None, None, n_x))
-    T, B, _ = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x must have at least one step and one sequence, got shape {x.shape}")
-    z_in = x @ params["W_x"].T + params["b"]  # the input part of every z_t at once
-    gates = np.empty((T, 4, B, n_h))
-    c = np.zeros((T + 1, B, n_h))
-    h = np.zeros((T + 1, B, n_h))
-    if h0 is not None:
-        h[0] = _checks.as_array("h0", h0, shape=(B, n_h))
-    if c0 is not None:
-        c[0] = _checks.as_array("c0", c0, shape=(B, n_h))
-    W_h_T = params["W_h"].T
-    for t in range(T):
-        z = (z_in[t] + h[t] @ W_h_T).reshape(B, 4, n_h)  # gate-major blocks
-        # i, f, o are sigmoids, sigma(z) = (1 + tanh(z / 2)) / 2 (one fast, overflow-free call);
-        # the candidate g is a tanh
-        gates[t] = (0.5 + 0.5 * np.tanh(0.5 * z)).transpose(1, 0, 2)
-        gates[t, 2] = np.tanh(z[:, 2])
-        i, f, g, o = gates[t]
-        c[t + 1] = f * c[t] + i * g
-        h[t + 1] = o * tanh(c[t + 1])
-    return Forward(gates=gates, c=c, h=h, y=h[1:] @ params["W_hy"].T + params["b_y"])
+    sizes = check_params(params)
+    M, n_h = sizes.model_shape, sizes.n_h
+    x = _params.sequence("x", x, M, sizes.n_x)
+    T, B = x.shape[-3:-1]
+    h_prev, c_prev = h0, c0 = _initial("h0", h0, M, B, n_h), _initial("c0", c0, M, B, n_h)
+    gates = np.empty((4,) + M + (T, B, n_h))
+    c, h = np.empty(M + (T, B, n_h)), np.empty(M + (T, B, n_h))
+    W_h_T = swap(params["W_h"])
+    with np.errstate(over="ignore", invalid="ignore"):
+        z_in = x @ swap(params["W_x"])[..., None, :, :] + params["b"][..., None, None, :]  # input part, all steps
+        for t in range(T):
+            z = z_in[..., t, :, :] + h_prev @ W_h_T  # (*M, B, 4 n_h)
+            z = np.moveaxis(z.reshape(z.shape[:-1] + (4, n_h)), -2, 0)  # (4, *M, B, n_h), gate-major
+            i, f, g, o = gates[..., t, :, :] = sigmoid(z[0]), sigmoid(z[1]), tanh(z[2]), sigmoid(z[3])
+            c[..., t, :, :] = c_prev = f * c_prev + i * g
+            h[..., t, :, :] = h_prev = o * tanh(c_prev)
+        y = h @ swap(params["W_hy"])[..., None, :, :] + params["b_y"][..., None, None, :]
+    if check_finite:
+        _params.first_nonfinite_step("the output y_t", y)
+    return Forward(x, h0, c0, gates, c, h, y, _params.fingerprint(params))
 
 
-def _step_back(params, gates_t, c_prev, c_t, dh, dc):
+def _step_back(W_h, gates_t, c_prev, c_t, dh, dc):
     """One step of BPTT: from (dL/dh_t, dL/dc_t through later steps) to dz_t and the signals
     for step t - 1. Works for any leading shape, so it serves a whole lag of the map at once."""
     i, f, g, o = gates_t
@@ -136,53 +158,73 @@ def _step_back(params, gates_t, c_prev, c_t, dh, dc):
     dc = dc + dh * o * (1.0 - tanh_c**2)
     # dL/dz for the four blocks side by side, (..., 4 n_h) in the layout of z
     dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=-1)
-    return dz, dz @ params["W_h"], dc * f
+    return dz, dz @ W_h, dc * f
 
 
-def backward(params, x, fwd, dy):
+def _previous(initial, states):
+    """States at steps 0..T-1 from the initial state and the states 1..T."""
+    return np.concatenate([initial[..., None, :, :], states[..., :-1, :, :]], axis=-3)
+
+
+def backward(params, fwd, dy, *, check_finite=True):
     """BPTT for the LSTM: dL/d(param) for every parameter, given dL/dy_t for every step.
 
     Walks back carrying dL/dh and dL/dc. The cell's own path contributes dc * f_t to the
-    step before: the constant error carousel when f_t is near 1.
+    step before: the constant error carousel where f_t = 1.
 
     Examples
     --------
     >>> p = init_params(1, 3, 1, rng=np.random.default_rng(0))
-    >>> x = np.ones((4, 2, 1))
-    >>> out = forward(p, x)
-    >>> backward(p, x, out, np.ones((4, 2, 1)))["b"].shape
+    >>> out = forward(p, np.ones((4, 2, 1)))
+    >>> backward(p, out, np.ones((4, 2, 1)))["b"].shape
     (12,)
     """
     check_params(params)
-    x = _checks.as_array("x", x, shape=(*fwd.y.shape[:2], params["W_x"].shape[1]))
-    dy = _checks.as_array("dy", dy, shape=fwd.y.shape)
-    T, B, _ = x.shape
-    n_h = params["W_h"].shape[1]
-    dh_out = dy @ params["W_hy"]
-    dz = np.empty((T, B, 4 * n_h))
-    dh_next = np.zeros((B, n_h))
-    dc_next = np.zeros((B, n_h))
-    for t in reversed(range(T)):
-        dz[t], dh_next, dc_next = _step_back(params, fwd.gates[t], fwd.c[t], fwd.c[t + 1], dh_out[t] + dh_next, dc_next)
-    flat = lambda a: a.reshape(-1, a.shape[-1])  # (T, B, m) -> (T B, m)
-    return {
-        "W_x": flat(dz).T @ flat(x),
-        "W_h": flat(dz).T @ flat(fwd.h[:-1]),
-        "b": dz.sum(axis=(0, 1)),
-        "W_hy": flat(dy).T @ flat(fwd.h[1:]),
-        "b_y": dy.sum(axis=(0, 1)),
-    }
+    _params.check_record(params, fwd, Forward, "lstm")
+    dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
+    c_prev = _previous(fwd.c0, fwd.c)
+    W_h = params["W_h"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        dh_out = dy @ params["W_hy"][..., None, :, :]
+        dz = np.empty(fwd.c.shape[:-1] + (4 * fwd.c.shape[-1],))
+        dh_next = dc_next = 0.0
+        for t in reversed(range(dz.shape[-3])):
+            step = (slice(None),) * (dz.ndim - 3) + (t,)
+            dz[step], dh_next, dc_next = _step_back(
+                W_h, fwd.gates[(slice(None),) + step], c_prev[step], fwd.c[step], dh_out[step] + dh_next, dc_next
+            )
+        grads = {
+            "W_x": _params.sum_outer(dz, fwd.x),
+            "W_h": _params.sum_outer(dz, _previous(fwd.h0, fwd.h)),
+            "b": dz.sum(axis=(-3, -2)),
+            "W_hy": _params.sum_outer(dy, fwd.h),
+            "b_y": dy.sum(axis=(-3, -2)),
+        }
+    if check_finite:
+        _params.first_nonfinite_step("the backward signal dL/dz_t", dz)
+    return grads
 
 
-def loss_and_grads(params, x, y_target):
-    """Squared-error loss summed over time (as :func:`gradcourse.rnn.mse`) and its gradients."""
-    fwd = forward(params, x)
-    loss, dy = losses.mse(fwd.y, y_target)
-    return loss, backward(params, x, fwd, dy)
+def loss_and_grads(params, x, y_target, *, h0=None, c0=None, loss_at="every_step", check_finite=True):
+    """Squared-error loss (as in :func:`gradcourse.rnn.loss_and_grads`) and its gradients.
+
+    Examples
+    --------
+    >>> p = init_params(1, 2, 1, rng=np.random.default_rng(0))
+    >>> loss, grads = loss_and_grads(p, np.zeros((3, 1, 1)), np.ones((1, 1)), loss_at="last_step")
+    >>> loss      # zero output: half of (0 - 1)^2
+    0.5
+    """
+    if loss_at not in LOSS_AT:
+        raise ValueError(f"loss_at must be one of {LOSS_AT}, got {loss_at!r}")
+    fwd = forward(params, x, h0=h0, c0=c0, check_finite=check_finite)
+    loss_fn = losses.mse if loss_at == "every_step" else losses.mse_last_step
+    loss, dy = loss_fn(fwd.y, y_target, model_ndim=fwd.y.ndim - 3, check_finite=check_finite)
+    return loss, backward(params, fwd, dy, check_finite=check_finite)
 
 
-def signal_map(params, x, fwd, dy):
-    """Norms ||dL_t/dh_k|| and ||dL_t/dc_k|| for all k <= t, as two (T, T) arrays.
+def signal_map(params, fwd, dy):
+    """Norms ||dL_t/dh_k|| and ||dL_t/dc_k|| for all k <= t, as two (T, T) arrays (one model).
 
     dL_t/dh_k holds c_k fixed (h_k reaches later steps through the gates); dL_t/dc_k is
     total, including the path through h_k = o_k tanh(c_k).
@@ -190,10 +232,22 @@ def signal_map(params, x, fwd, dy):
     As :func:`gradcourse.jacobians.contribution_map` does for the vanilla RNN, the signals
     of all loss steps t at one lag d = t - k are moved back one step together, so the
     loop runs over lags only. Row t, column k, 0-based; zero for k > t.
+
+    Examples
+    --------
+    >>> p = init_params(1, 3, 1, rng=np.random.default_rng(0))
+    >>> out = forward(p, np.ones((5, 2, 1)))
+    >>> H, C = signal_map(p, out, np.ones((5, 2, 1)))
+    >>> H.shape, bool(np.all(np.triu(H, 1) == 0))
+    ((5, 5), True)
     """
-    check_params(params)
-    dy = _checks.as_array("dy", dy, shape=fwd.y.shape)
+    sizes = check_params(params)
+    if sizes.model_shape:
+        raise ValueError(f"signal_map takes the parameters of one model, got model axes {sizes.model_shape}")
+    _params.check_record(params, fwd, Forward, "lstm")
+    dy = _params.core("dy", _checks.as_array("dy", dy, finite=True), (), fwd.y.shape)
     T = len(dy)
+    c_prev = _previous(fwd.c0, fwd.c)
     dh = dy @ params["W_hy"]  # lag 0: dL_t/dh_t, and nothing yet through c
     dc = np.zeros_like(dh)
     H, C = np.zeros((T, T)), np.zeros((T, T))
@@ -201,11 +255,11 @@ def signal_map(params, x, fwd, dy):
         k = np.arange(T - d)
         H[k + d, k] = np.sqrt(np.einsum("kbi,kbi->k", dh, dh))
         # dc holds dL_t/dc_k through the steps after k; the full dL_t/dc_k adds the path via h_k.
-        o_k, c_k = fwd.gates[: T - d, 3], fwd.c[1 : T - d + 1]
+        o_k, c_k = fwd.gates[3, : T - d], fwd.c[: T - d]
         dc_full = dc + dh * o_k * (1.0 - tanh(c_k) ** 2)
         C[k + d, k] = np.sqrt(np.einsum("kbi,kbi->k", dc_full, dc_full))
         if d + 1 < T:
             # move every row from its step k back to k - 1: rows k = 1..T-d-1
-            gates = np.moveaxis(fwd.gates[1 : T - d], 1, 0)  # (4, rows, B, n_h)
-            _, dh, dc = _step_back(params, gates, fwd.c[1 : T - d], fwd.c[2 : T - d + 1], dh[1:], dc[1:])
+            rows = slice(1, T - d)
+            _, dh, dc = _step_back(params["W_h"], fwd.gates[:, rows], c_prev[rows], fwd.c[rows], dh[1:], dc[1:])
     return H, C

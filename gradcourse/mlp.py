@@ -4,18 +4,19 @@ Layer l = 1..L computes, for a batch of row vectors::
 
     a_l = h_{l-1} W_l^T + b_l,    h_l = f(a_l)   (l < L),    y = a_L   (linear output)
 
-with h_0 = X. Parameters live in a dict with keys ``W1, b1, ..., WL, bL``; ``W_l`` has
+with h_0 = x. Parameters live in a dict with keys ``W1, b1, ..., WL, bL``; ``W_l`` has
 shape (n_l, n_{l-1}). The loss is the squared error averaged over the batch,
 L = 1/(2B) sum_b ||y_b - y*_b||^2. The backward pass mirrors the forward pass line
-by line: dL/da_l = (dL/da_{l+1} W_{l+1}) * f'(a_l).
+by line: dL/da_l = (dL/da_{l+1} W_{l+1}) * f'(a_l). Parameters may carry leading model
+axes M, as in :mod:`gradcourse.rnn`; the inputs ``x`` are (B, n_0), shared, or (*M, B, n_0).
 
 Examples
 --------
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> params = init_params([3, 8, 8, 1], rng=rng, scheme="he")
->>> X, Y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
->>> loss, grads = loss_and_grads(params, X, Y, activation="relu")
+>>> x, y_target = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+>>> loss, grads = loss_and_grads(params, x, y_target, activation="relu")
 >>> sorted(grads) == sorted(params), grads["W2"].shape
 (True, (8, 8))
 """
@@ -24,19 +25,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, activations, losses
+from . import _checks, _params, activations, losses
+from ._params import swap
 
 __all__ = [
     "SCHEMES",
     "init_params",
-    "forward",
+    "n_layers",
     "Forward",
-    "loss_and_grads",
+    "forward",
     "backward",
+    "loss_and_grads",
     "layer_grad_norms",
     "dead_fraction",
-    "train",
-    "History",
 ]
 
 #: Initialization schemes: the standard deviation of W_l's entries from (fan_in, fan_out).
@@ -66,6 +67,8 @@ def init_params(sizes, *, rng, scheme="glorot", std=None):
     >>> {k: v.shape for k, v in p.items()}
     {'W1': (5, 2), 'b1': (5,), 'W2': (1, 5), 'b2': (1,)}
     """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a sequence of positive integers, got {type(sizes).__name__}")
     sizes = [_checks.positive_int(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
@@ -86,31 +89,50 @@ def init_params(sizes, *, rng, scheme="glorot", std=None):
     return params
 
 
-def n_layers(params):
-    """Number of layers L of a parameter dict, after checking that its shapes chain."""
+def _layers(params):
+    """Number of layers L and the shared model shape, after checking that the shapes chain."""
     if not isinstance(params, dict) or not params:
         raise ValueError("params must be a non-empty dict with keys W1, b1, ..., WL, bL")
     L = len(params) // 2
-    if set(params) != {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}:
-        raise ValueError(f"params must have keys W1, b1, ..., WL, bL, got {sorted(params)}")
+    names = {f"{p}{l}": (2 if p == "W" else 1) for l in range(1, L + 1) for p in "Wb"}
+    p, M = _params.check(params, names, "W1, b1, ..., WL, bL")
     n_prev = None
     for l in range(1, L + 1):
-        W = _checks.as_array(f"params['W{l}']", params[f"W{l}"], shape=(None, n_prev))
-        _checks.as_array(f"params['b{l}']", params[f"b{l}"], shape=(W.shape[0],))
-        n_prev = W.shape[0]
-    return L
+        W = _params.core(f"params['W{l}']", p[f"W{l}"], M, (None, n_prev))
+        _params.core(f"params['b{l}']", p[f"b{l}"], M, (W.shape[-2],))
+        n_prev = W.shape[-2]
+    return L, M
+
+
+def n_layers(params):
+    """Number of layers L of a parameter dict, after checking that its shapes chain.
+
+    Examples
+    --------
+    >>> n_layers(init_params([2, 3, 3, 1], rng=np.random.default_rng(0)))
+    3
+    """
+    return _layers(params)[0]
 
 
 class Forward(NamedTuple):
-    """What the forward pass records for backpropagation."""
+    """What the forward pass records: everything backpropagation needs.
 
-    h: list  #: h_0 = X, h_1, ..., h_{L-1}: the inputs of each layer, (B, n_l)
-    a: list  #: a_1, ..., a_L: pre-activations, a_L = y is the output
+    Layer l's arrays sit at list index l - 1, as time step t's do in the recurrent models.
+    """
+
+    x: np.ndarray  #: the input h_0, (B, n_0) or (*M, B, n_0)
+    a: list  #: pre-activations a_1, ..., a_L, each (*M, B, n_l)
+    h: list  #: hidden outputs h_1, ..., h_{L-1}
+    y: np.ndarray  #: the output y = a_L
+    activation: str  #: name of f
+    activation_kwargs: dict  #: its parameters, e.g. {"alpha": 0.01}
     residual: bool  #: whether hidden layers of equal width add their input
+    params_id: tuple  #: fingerprint of the parameters that made this record
 
 
-def forward(params, X, *, activation="tanh", residual=False, **activation_kwargs):
-    """Run the network on a batch ``X`` of shape (B, n_0).
+def forward(params, x, *, activation="tanh", residual=False, check_finite=True, **activation_kwargs):
+    """Run the network on a batch ``x`` of shape (B, n_0).
 
     With ``residual=True``, every hidden layer whose input and output widths match adds
     its input: h_l = h_{l-1} + f(a_l) (a skip connection, used in chapter 7).
@@ -118,40 +140,45 @@ def forward(params, X, *, activation="tanh", residual=False, **activation_kwargs
     Returns
     -------
     Forward
-        ``h`` (the input of every layer) and ``a`` (every pre-activation); the output is
-        ``a[-1]``.
 
     Examples
     --------
     >>> p = init_params([2, 4, 1], rng=np.random.default_rng(0))
     >>> out = forward(p, np.ones((3, 2)))
-    >>> out.a[-1].shape
-    (3, 1)
+    >>> out.y.shape, len(out.a), len(out.h)
+    ((3, 1), 2, 1)
     """
-    L = n_layers(params)
+    L, M = _layers(params)
     f, _ = activations.get(activation, **activation_kwargs)
-    X = _checks.as_array("X", X, shape=(None, params["W1"].shape[1]))
-    h, a = [X], []
+    if not isinstance(residual, (bool, np.bool_)):
+        raise TypeError(f"residual must be True or False, got {residual!r}")
+    x = _checks.as_array("x", x)
+    _params.core("x", x, M if x.ndim > 2 else (), (None, params["W1"].shape[-1]))
+    if x.shape[-2] == 0:
+        raise ValueError(f"x must hold at least one example, got shape {x.shape}")
+    h_prev, a, h = x, [], []
     with np.errstate(over="ignore", invalid="ignore"):  # detected below
         for l in range(1, L + 1):
-            a.append(h[-1] @ params[f"W{l}"].T + params[f"b{l}"])
+            a.append(h_prev @ swap(params[f"W{l}"]) + params[f"b{l}"][..., None, :])
             if l < L:
                 h_next = f(a[-1])
-                if residual and h_next.shape == h[-1].shape:
-                    h_next = h[-1] + h_next
+                if residual and h_next.shape[-1] == h_prev.shape[-1]:
+                    h_next = h_prev + h_next
                 h.append(h_next)
-    for l, a_l in enumerate(a, start=1):
-        if not np.all(np.isfinite(a_l)):
-            raise _checks.NonFiniteError(f"the pre-activation of layer {l} overflowed to inf or NaN")
-    return Forward(h=h, a=a, residual=residual)
+                h_prev = h_next
+    if check_finite:
+        for l, a_l in enumerate(a, start=1):
+            if not np.all(np.isfinite(a_l)):
+                raise _checks.NonFiniteError(f"the pre-activation of layer {l} overflowed to inf or NaN")
+    return Forward(x, a, h, a[-1], activation, dict(activation_kwargs), bool(residual), _params.fingerprint(params))
 
 
-def _is_residual(fwd, m):
-    """Whether hidden layer m added its input: h_m = h_{m-1} + f(a_m)."""
-    return fwd.residual and fwd.h[m].shape == fwd.h[m - 1].shape
+def _inputs(fwd):
+    """The input of every layer: h_0 = x, h_1, ..., h_{L-1}."""
+    return [fwd.x, *fwd.h]
 
 
-def backward(params, fwd, dy, *, activation="tanh", **activation_kwargs):
+def backward(params, fwd, dy, *, check_finite=True):
     """Backpropagation: dL/d(param) for every parameter, given dL/dy.
 
     Mirrors :func:`forward` from the output down. With g_m = dL/dh_m::
@@ -165,25 +192,56 @@ def backward(params, fwd, dy, *, activation="tanh", **activation_kwargs):
     --------
     >>> p = init_params([2, 3, 1], rng=np.random.default_rng(0))
     >>> out = forward(p, np.ones((4, 2)))
-    >>> backward(p, out, np.ones((4, 1)))["W1"].shape
-    (3, 2)
+    >>> backward(p, out, np.ones((4, 1)))["b2"]
+    array([4.])
     """
-    L = n_layers(params)
-    _, f_prime = activations.get(activation, **activation_kwargs)
-    dy = _checks.as_array("dy", dy, shape=fwd.a[-1].shape)
-    grads = {f"W{L}": dy.T @ fwd.h[L - 1], f"b{L}": dy.sum(axis=0)}
-    g = dy @ params[f"W{L}"]  # dL/dh_{L-1}
-    for m in range(L - 1, 0, -1):
-        da = g * f_prime(fwd.a[m - 1])
-        grads[f"W{m}"] = da.T @ fwd.h[m - 1]
-        grads[f"b{m}"] = da.sum(axis=0)
-        if m > 1:
-            g = da @ params[f"W{m}"] + (g if _is_residual(fwd, m) else 0.0)
-    return {k: grads[k] for k in params}
+    return _backward(params, fwd, dy, check_finite)[0]
 
 
-def loss_and_grads(params, X, Y, *, activation="tanh", residual=False, **activation_kwargs):
-    """Squared-error loss 1/(2B) sum_b ||y_b - Y_b||^2 and its gradients.
+def backward_signals(params, fwd, dy):
+    """The backward signals dL/da_l of every layer l = 1..L, as a list (index l - 1).
+
+    They are what a gradient dL/dW_l = (dL/da_l)^T h_{l-1} multiplies with the forward
+    signal h_{l-1}, so they show vanishing and exploding apart from the size of h.
+
+    Examples
+    --------
+    >>> p = init_params([2, 3, 1], rng=np.random.default_rng(0))
+    >>> out = forward(p, np.ones((4, 2)))
+    >>> [s.shape for s in backward_signals(p, out, np.ones((4, 1)))]
+    [(4, 3), (4, 1)]
+    """
+    return _backward(params, fwd, dy, True)[1]
+
+
+def _backward(params, fwd, dy, check_finite):
+    L, _ = _layers(params)
+    _params.check_record(params, fwd, Forward, "mlp")
+    _, f_prime = activations.get(fwd.activation, **fwd.activation_kwargs)
+    dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
+    inputs = _inputs(fwd)
+    grads, signals = {}, [dy]
+    da = dy
+    with np.errstate(over="ignore", invalid="ignore"):
+        for m in range(L, 0, -1):
+            grads[f"W{m}"] = swap(da) @ inputs[m - 1]
+            grads[f"b{m}"] = da.sum(axis=-2)
+            if m > 1:
+                g = da @ params[f"W{m}"]  # dL/dh_{m-1} through layer m
+                if fwd.residual and m < L and inputs[m].shape[-1] == inputs[m - 1].shape[-1]:
+                    g = g + g_next  # layer m added its input: the skip passes g_m unchanged
+                g_next = g
+                da = g * f_prime(fwd.a[m - 2])
+                signals.insert(0, da)
+    if check_finite:
+        for key, value in grads.items():
+            if not np.all(np.isfinite(value)):
+                raise _checks.NonFiniteError(f"the gradient {key} overflowed to inf or NaN")
+    return {k: grads[k] for k in params}, signals
+
+
+def loss_and_grads(params, x, y_target, *, activation="tanh", residual=False, check_finite=True, **activation_kwargs):
+    """Squared-error loss 1/(2B) sum_b ||y_b - y*_b||^2 and its gradients.
 
     Examples
     --------
@@ -193,25 +251,25 @@ def loss_and_grads(params, X, Y, *, activation="tanh", residual=False, **activat
     >>> loss, grads["W1"]
     (2.0, array([[2.]]))
     """
-    fwd = forward(params, X, activation=activation, residual=residual, **activation_kwargs)
-    loss, dy = losses.mse(fwd.a[-1], Y)
-    return loss, backward(params, fwd, dy, activation=activation, **activation_kwargs)
+    fwd = forward(params, x, activation=activation, residual=residual, check_finite=check_finite, **activation_kwargs)
+    loss, dy = losses.mse(fwd.y, y_target, model_ndim=fwd.y.ndim - 2, check_finite=check_finite)
+    return loss, backward(params, fwd, dy, check_finite=check_finite)
 
 
 def layer_grad_norms(grads):
-    """Frobenius norms ||dL/dW_l|| for l = 1..L, as an array (index 0 is layer 1).
+    """Frobenius norms ||dL/dW_l|| for l = 1..L, as an array (last axis: layer l at index l - 1).
 
     Examples
     --------
     >>> layer_grad_norms({"W1": np.ones((2, 2)), "b1": np.zeros(2), "W2": np.zeros((1, 2)), "b2": np.zeros(1)})
     array([2., 0.])
     """
-    L = n_layers(grads)
-    return np.array([np.linalg.norm(grads[f"W{l}"]) for l in range(1, L + 1)])
+    L, _ = _layers(grads)
+    return np.stack([np.linalg.norm(grads[f"W{l}"], axis=(-2, -1)) for l in range(1, L + 1)], axis=-1)
 
 
-def dead_fraction(params, X, *, activation="relu", **activation_kwargs):
-    """Fraction of hidden units whose output is 0 on every input row of ``X``, per layer.
+def dead_fraction(params, x, *, activation="relu", **activation_kwargs):
+    """Fraction of hidden units whose output is 0 on every input row of ``x``, per layer.
 
     A dead ReLU unit outputs 0, and so has slope 0, on all the data: no gradient reaches
     its incoming weights, so it cannot recover by itself (only a change in its inputs, from
@@ -219,7 +277,7 @@ def dead_fraction(params, X, *, activation="relu", **activation_kwargs):
 
     Returns
     -------
-    numpy.ndarray, shape (L - 1,)
+    numpy.ndarray, shape (*M, L - 1)
 
     Examples
     --------
@@ -228,46 +286,7 @@ def dead_fraction(params, X, *, activation="relu", **activation_kwargs):
     >>> dead_fraction(p, np.zeros((5, 1)))
     array([0.5])
     """
-    fwd = forward(params, X, activation=activation, **activation_kwargs)
-    return np.array([np.mean(np.all(h == 0, axis=0)) for h in fwd.h[1:]])
-
-
-class History(NamedTuple):
-    """The outcome of :func:`train`."""
-
-    params: dict  #: the parameters after the last step
-    losses: np.ndarray  #: the loss before each step taken
-    stopped: str  #: why training stopped early ("" if it ran all its steps)
-
-
-def train(params, X, Y, *, lr, steps, activation="tanh", residual=False, **activation_kwargs):
-    """Full-batch gradient descent for ``steps`` steps.
-
-    The input ``params`` is not modified. If the loss or a pre-activation stops being
-    finite, training stops there and says so in ``stopped``, keeping the losses so far.
-
-    Returns
-    -------
-    History
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(32, 2)); Y = X @ np.array([[1.0], [-2.0]])
-    >>> result = train(init_params([2, 1], rng=rng), X, Y, lr=0.1, steps=200)
-    >>> bool(result.losses[-1] < 1e-6 * result.losses[0]), result.stopped
-    (True, '')
-    """
-    lr = _checks.positive_float("lr", lr)
-    steps = _checks.positive_int("steps", steps)
-    params = {k: np.array(v, dtype=float) for k, v in params.items()}
-    history = []
-    for step in range(steps):
-        try:
-            loss, grads = loss_and_grads(params, X, Y, activation=activation, residual=residual, **activation_kwargs)
-        except _checks.NonFiniteError as err:
-            return History(params, np.array(history), f"stopped at step {step}: {err}")
-        history.append(loss)
-        for k in params:
-            params[k] -= lr * grads[k]
-    return History(params, np.array(history), "")
+    fwd = forward(params, x, activation=activation, **activation_kwargs)
+    if not fwd.h:
+        raise ValueError("dead_fraction needs a network with at least one hidden layer")
+    return np.stack([np.mean(np.all(h == 0, axis=-2), axis=-1) for h in fwd.h], axis=-1)

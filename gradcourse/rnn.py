@@ -13,6 +13,10 @@ keys ``W_xh`` (n_h, n_x), ``W_hh`` (n_h, n_h), ``b_h`` (n_h,), ``W_hy`` (n_y, n_
 ``b_y`` (n_y,). Gradients use the same keys. A batch of vectors is stored as rows,
 so ``W_hh h`` is written ``h @ W_hh.T`` in the code.
 
+Every array may carry leading model axes M (see :mod:`gradcourse.stacking`): parameters
+(*M, n_h, n_h) and so on, states and outputs (*M, T, B, n); inputs either (T, B, n_x),
+shared by all models, or (*M, T, B, n_x).
+
 Examples
 --------
 >>> import numpy as np
@@ -31,16 +35,31 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, activations, losses
+from . import _checks, _params, activations, losses
+from ._params import swap
 
-__all__ = ["PARAM_NAMES", "RECURRENT_INITS", "init_params", "forward", "Forward", "mse", "backward", "loss_and_grads"]
+__all__ = [
+    "PARAM_NAMES",
+    "RECURRENT_INITS",
+    "LOSS_AT",
+    "init_params",
+    "check_params",
+    "Forward",
+    "forward",
+    "backward",
+    "loss_and_grads",
+]
 
 #: The keys of a parameter (and gradient) dict, in a fixed order.
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
-
 #: How :func:`init_params` can draw the recurrent matrix.
 RECURRENT_INITS = ("gaussian", "orthogonal", "identity")
+
+#: Where :func:`loss_and_grads` takes the loss: summed over every step, or at the last only.
+LOSS_AT = ("every_step", "last_step")
+
+_CORE_NDIM = {"W_xh": 2, "W_hh": 2, "b_h": 1, "W_hy": 2, "b_y": 1}
 
 
 def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0, recurrent_init="gaussian"):
@@ -66,7 +85,8 @@ def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0, recurrent_init="gaus
     Returns
     -------
     dict of numpy.ndarray
-        Keys :data:`PARAM_NAMES`.
+        Keys :data:`PARAM_NAMES`. For several models at once, stack several of these
+        with :func:`gradcourse.stacking.stack`.
 
     Examples
     --------
@@ -97,51 +117,71 @@ def init_params(n_x, n_h, n_y, *, rng, recurrent_scale=1.0, recurrent_init="gaus
     }
 
 
-def check_params(params):
-    """Validate a parameter dict and return its sizes ``(n_x, n_h, n_y)``.
+class Sizes(NamedTuple):
+    """The sizes a parameter dict implies."""
 
-    Raises ``ValueError`` for a missing key, a wrong shape or a non-finite entry.
+    n_x: int
+    n_h: int
+    n_y: int
+    model_shape: tuple  #: leading model axes, () for one model
+
+
+def check_params(params):
+    """Validate a parameter dict and return its :class:`Sizes`.
+
+    Raises ``ValueError`` for a missing key, a wrong shape, model axes that differ between
+    parameters, or a non-finite entry.
+
+    Examples
+    --------
+    >>> check_params(init_params(2, 3, 1, rng=np.random.default_rng(0)))
+    Sizes(n_x=2, n_h=3, n_y=1, model_shape=())
     """
-    if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
-        got = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(f"params must be a dict with keys {list(PARAM_NAMES)}, got {got}")
-    W_hh = _checks.as_array("params['W_hh']", params["W_hh"], ndim=2)
-    n_h = W_hh.shape[0]
-    _checks.as_array("params['W_hh']", W_hh, shape=(n_h, n_h))
-    n_x = _checks.as_array("params['W_xh']", params["W_xh"], shape=(n_h, None)).shape[1]
-    n_y = _checks.as_array("params['W_hy']", params["W_hy"], shape=(None, n_h)).shape[0]
-    _checks.as_array("params['b_h']", params["b_h"], shape=(n_h,))
-    _checks.as_array("params['b_y']", params["b_y"], shape=(n_y,))
-    return n_x, n_h, n_y
+    p, M = _params.check(params, _CORE_NDIM, list(PARAM_NAMES))
+    n_h = p["W_hh"].shape[-2]
+    _params.core("params['W_hh']", p["W_hh"], M, (n_h, n_h))
+    n_x = _params.core("params['W_xh']", p["W_xh"], M, (n_h, None)).shape[-1]
+    n_y = _params.core("params['W_hy']", p["W_hy"], M, (None, n_h)).shape[-2]
+    _params.core("params['b_h']", p["b_h"], M, (n_h,))
+    _params.core("params['b_y']", p["b_y"], M, (n_y,))
+    return Sizes(n_x, n_h, n_y, M)
 
 
 class Forward(NamedTuple):
-    """What the forward pass records for backpropagation (all time-major)."""
+    """What the forward pass records: everything backpropagation needs (time-major)."""
 
-    h0: np.ndarray  #: initial state, (B, n_h)
-    a: np.ndarray  #: pre-activations a_1..a_T, (T, B, n_h)
-    h: np.ndarray  #: hidden states h_1..h_T, (T, B, n_h)
-    y: np.ndarray  #: outputs y_1..y_T, (T, B, n_y)
+    x: np.ndarray  #: inputs x_1..x_T, (T, B, n_x) or (*M, T, B, n_x)
+    h0: np.ndarray  #: initial state h_0, (*M, B, n_h)
+    a: np.ndarray  #: pre-activations a_1..a_T, (*M, T, B, n_h)
+    h: np.ndarray  #: hidden states h_1..h_T, (*M, T, B, n_h)
+    y: np.ndarray  #: outputs y_1..y_T, (*M, T, B, n_y)
+    activation: str  #: name of f
+    activation_kwargs: dict  #: its parameters, e.g. {"alpha": 0.01} for leaky ReLU
+    params_id: tuple  #: fingerprint of the parameters that made this record
 
 
-def forward(params, x, *, h0=None, activation="tanh"):
+def forward(params, x, *, h0=None, activation="tanh", check_finite=True, **activation_kwargs):
     """Run the recurrence over a batch of sequences.
 
     Parameters
     ----------
     params : dict
-        Parameters as made by :func:`init_params`.
-    x : array_like, shape (T, B, n_x)
+        Parameters as made by :func:`init_params` (optionally with model axes).
+    x : array_like, shape (T, B, n_x) or (*M, T, B, n_x)
         Inputs, time-major.
-    h0 : array_like, shape (B, n_h), optional
+    h0 : array_like, shape (B, n_h) or (*M, B, n_h), optional
         Initial state; zeros if omitted.
     activation : str, default "tanh"
         Name of the nonlinearity f (see :data:`gradcourse.activations.NAMES`).
+    check_finite : bool, default True
+        Raise if a state or output overflows. The training loop turns this off and
+        reports non-finite values per model itself.
+    **activation_kwargs
+        Parameters of f, such as ``alpha`` for ``"leaky_relu"``.
 
     Returns
     -------
     Forward
-        ``h0``, pre-activations ``a``, states ``h`` and outputs ``y``.
 
     Raises
     ------
@@ -157,75 +197,52 @@ def forward(params, x, *, h0=None, activation="tanh"):
     >>> out.a.shape, out.h.shape, out.y.shape
     ((5, 1, 2), (5, 1, 2), (5, 1, 1))
     """
-    n_x, n_h, _ = check_params(params)
-    f, _ = activations.get(activation)
-    x = _checks.as_array("x", x, shape=(None, None, n_x))
-    T, B, _ = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x must have at least one step and one sequence, got shape {x.shape}")
-    h0 = np.zeros((B, n_h)) if h0 is None else _checks.as_array("h0", h0, shape=(B, n_h))
-    W_hh = params["W_hh"]
-    a_in = x @ params["W_xh"].T + params["b_h"]  # input part of a_t, all steps at once
-    a = np.empty((T, B, n_h))
-    h = np.empty((T, B, n_h))
-    h_prev = h0
+    sizes = check_params(params)
+    f, _ = activations.get(activation, **activation_kwargs)
+    M, n_h = sizes.model_shape, sizes.n_h
+    x = _params.sequence("x", x, M, sizes.n_x)
+    T, B = x.shape[-3:-1]
+    if h0 is None:
+        h0 = np.zeros(M + (B, n_h))
+    else:
+        h0 = _checks.as_array("h0", h0)
+        h0 = np.broadcast_to(_params.core("h0", h0, M if h0.ndim > 2 else (), (B, n_h)), M + (B, n_h))
+    W_hh_T = swap(params["W_hh"])
     with np.errstate(over="ignore", invalid="ignore"):  # detected below, with the step
+        a_in = x @ swap(params["W_xh"])[..., None, :, :] + params["b_h"][..., None, None, :]
+        a = np.empty(M + (T, B, n_h))
+        h = np.empty_like(a)
+        h_prev = h0
         for t in range(T):
-            a[t] = h_prev @ W_hh.T + a_in[t]
-            h[t] = h_prev = f(a[t])
-        y = h @ params["W_hy"].T + params["b_y"]
-    _checks.first_nonfinite_step("the hidden state h_t", h)
-    _checks.first_nonfinite_step("the output y_t", y)
-    return Forward(h0=h0, a=a, h=h, y=y)
+            a[..., t, :, :] = h_prev @ W_hh_T + a_in[..., t, :, :]
+            h[..., t, :, :] = h_prev = f(a[..., t, :, :])
+        y = h @ swap(params["W_hy"])[..., None, :, :] + params["b_y"][..., None, None, :]
+    if check_finite:
+        _params.first_nonfinite_step("the hidden state h_t", h)
+        _params.first_nonfinite_step("the output y_t", y)
+    return Forward(x, h0, a, h, y, activation, dict(activation_kwargs), _params.fingerprint(params))
 
 
-def mse(y, y_target):
-    """Squared-error loss summed over time, and its gradient dL/dy.
-
-    L = sum_t L_t with L_t = 1/(2B) sum_b ||y_t,b - y*_t,b||^2, so that the
-    gradient is simply (y - y*) / B.
-
-    Parameters
-    ----------
-    y, y_target : array_like, shape (T, B, n_y)
-        Outputs and targets.
-
-    Returns
-    -------
-    loss : float
-    dy : numpy.ndarray, shape (T, B, n_y)
-        dL/dy; its slice ``dy[t]`` is also dL_t/dy_t, since L_t depends on y_t only.
-
-    Examples
-    --------
-    >>> loss, dy = mse(np.ones((2, 1, 1)), np.zeros((2, 1, 1)))
-    >>> loss, dy.ravel()
-    (1.0, array([1., 1.]))
-    """
-    y = _checks.as_array("y", y, ndim=3)
-    return losses.mse(y, y_target)
-
-
-def backward(params, x, fwd, dy, *, activation="tanh"):
+def backward(params, fwd, dy, *, check_finite=True):
     """Backpropagation through time: gradients of L for every parameter.
 
     Walks the steps backwards carrying dL/dh_t, which gathers the output's direct
     term at step t and what flows back from step t + 1 through
     dh_{t+1}/dh_t = diag(f'(a_{t+1})) W_hh. The weight gradients are then
-    sums over time, done in one matrix product each.
+    sums over time, done in one matrix product each. As autograd frameworks do, f'(a_t)
+    is computed from h_t (for tanh, 1 - h_t^2), which is exact to rounding.
 
     Parameters
     ----------
     params : dict
         The parameters used in the forward pass.
-    x : array_like, shape (T, B, n_x)
-        The inputs used in the forward pass.
     fwd : Forward
-        What :func:`forward` returned.
-    dy : array_like, shape (T, B, n_y)
-        dL/dy_t for every step, e.g. from :func:`mse`.
-    activation : str, default "tanh"
-        The nonlinearity used in the forward pass.
+        What :func:`forward` returned for these parameters; it knows the inputs, the
+        initial state and the activation.
+    dy : array_like, shape of ``fwd.y``
+        dL/dy_t for every step, e.g. from :func:`gradcourse.losses.mse`.
+    check_finite : bool, default True
+        Raise if the backward signal overflows.
 
     Returns
     -------
@@ -234,54 +251,61 @@ def backward(params, x, fwd, dy, *, activation="tanh"):
 
     Raises
     ------
+    ValueError
+        If ``fwd`` was computed with other parameters, or ``dy`` has the wrong shape.
     gradcourse.errors.NonFiniteError
         If the backward signal overflows, naming the step where it first did.
 
     Examples
     --------
     >>> p = init_params(1, 3, 1, rng=np.random.default_rng(0))
-    >>> x = np.ones((4, 2, 1))
-    >>> out = forward(p, x)
-    >>> loss, dy = mse(out.y, np.zeros_like(out.y))
-    >>> backward(p, x, out, dy)["b_y"].shape
-    (1,)
+    >>> out = forward(p, np.ones((4, 2, 1)))
+    >>> backward(p, out, np.ones((4, 2, 1)))["b_y"]
+    array([8.])
     """
-    _, f_prime = activations.get(activation)
     check_params(params)
-    x = _checks.as_array("x", x, shape=(None, None, params["W_xh"].shape[1]))
-    if x.shape[:2] != fwd.a.shape[:2]:
-        raise ValueError(f"x has shape {x.shape} but the forward pass saw (T, B) = {fwd.a.shape[:2]}")
-    dy = _checks.as_array("dy", dy, shape=fwd.y.shape)
-    f_prime_a = f_prime(fwd.a)  # f'(a_t) for all t, (T, B, n_h)
-    dh_out = dy @ params["W_hy"]  # direct part of dL/dh_t, (T, B, n_h)
-    da = np.empty_like(fwd.a)  # dL/da_t
-    dh_next = np.zeros_like(fwd.h0)  # what flows back from step t + 1
+    _params.check_record(params, fwd, Forward, "rnn")
+    dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
+    W_hh = params["W_hh"]
     with np.errstate(over="ignore", invalid="ignore"):  # detected below, with the step
-        for t in reversed(range(len(da))):
-            da[t] = (dh_out[t] + dh_next) * f_prime_a[t]
-            dh_next = da[t] @ params["W_hh"]
-    _checks.first_nonfinite_step("the backward signal dL/da_t", da)
-    h_prev = np.concatenate([fwd.h0[None], fwd.h[:-1]])  # h_{t-1} for t = 1..T
-    return {
-        "W_xh": _sum_outer(da, x),
-        "W_hh": _sum_outer(da, h_prev),
-        "b_h": da.sum(axis=(0, 1)),
-        "W_hy": _sum_outer(dy, fwd.h),
-        "b_y": dy.sum(axis=(0, 1)),
-    }
+        f_prime_a = _params.f_prime_from_output(fwd.activation, fwd.activation_kwargs, fwd.h)  # f'(a_t), all t
+        dh_out = dy @ params["W_hy"][..., None, :, :]  # direct part of dL/dh_t
+        da = np.empty_like(fwd.a)  # dL/da_t
+        dh_next = 0.0  # what flows back from step t + 1
+        for t in reversed(range(da.shape[-3])):
+            da[..., t, :, :] = (dh_out[..., t, :, :] + dh_next) * f_prime_a[..., t, :, :]
+            dh_next = da[..., t, :, :] @ W_hh
+        h_prev = np.concatenate([fwd.h0[..., None, :, :], fwd.h[..., :-1, :, :]], axis=-3)  # h_{t-1}
+        grads = {
+            "W_xh": _params.sum_outer(da, fwd.x),
+            "W_hh": _params.sum_outer(da, h_prev),
+            "b_h": da.sum(axis=(-3, -2)),
+            "W_hy": _params.sum_outer(dy, fwd.h),
+            "b_y": dy.sum(axis=(-3, -2)),
+        }
+    if check_finite:
+        _params.first_nonfinite_step("the backward signal dL/da_t", da)
+    return grads
 
 
-def _sum_outer(u, v):
-    """sum over t and b of the outer products u[t, b] v[t, b]^T, as one matrix product."""
-    return u.reshape(-1, u.shape[-1]).T @ v.reshape(-1, v.shape[-1])
-
-
-def loss_and_grads(params, x, y_target, *, h0=None, activation="tanh"):
+def loss_and_grads(params, x, y_target, *, h0=None, activation="tanh", loss_at="every_step", check_finite=True,
+                   **activation_kwargs):
     """Forward pass, squared-error loss and BPTT in one call.
+
+    Parameters
+    ----------
+    params, x, h0, activation, check_finite, **activation_kwargs
+        As in :func:`forward`.
+    y_target : array_like
+        Targets: (T, B, n_y) for ``loss_at="every_step"``, (B, n_y) for ``"last_step"``
+        (with model axes in front if the targets differ between models).
+    loss_at : {"every_step", "last_step"}, default "every_step"
+        The loss of :func:`gradcourse.losses.mse` summed over all steps, or
+        :func:`gradcourse.losses.mse_last_step` for tasks answered at the end.
 
     Returns
     -------
-    loss : float
+    loss : float, or numpy.ndarray of shape M
     grads : dict of numpy.ndarray
 
     Examples
@@ -292,6 +316,9 @@ def loss_and_grads(params, x, y_target, *, h0=None, activation="tanh"):
     >>> loss   # with zero input and zero biases every output is 0
     1.5
     """
-    fwd = forward(params, x, h0=h0, activation=activation)
-    loss, dy = mse(fwd.y, y_target)
-    return loss, backward(params, x, fwd, dy, activation=activation)
+    if loss_at not in LOSS_AT:
+        raise ValueError(f"loss_at must be one of {LOSS_AT}, got {loss_at!r}")
+    fwd = forward(params, x, h0=h0, activation=activation, check_finite=check_finite, **activation_kwargs)
+    loss_fn = losses.mse if loss_at == "every_step" else losses.mse_last_step
+    loss, dy = loss_fn(fwd.y, y_target, model_ndim=fwd.y.ndim - 3, check_finite=check_finite)
+    return loss, backward(params, fwd, dy, check_finite=check_finite)

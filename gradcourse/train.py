@@ -1,8 +1,12 @@
-"""A small training loop for recurrent networks: SGD, optionally clipped, or sign updates.
+"""One training loop for every model of the course: the RNN, the LSTM and the deep net.
 
-It records the loss and the global gradient norm (before any clipping) at every step, and
-stops at the first step whose loss or gradient is not finite, saying so, with everything
-recorded up to there.
+It takes a model module (:mod:`gradcourse.rnn`, :mod:`gradcourse.lstm` or
+:mod:`gradcourse.mlp`), parameters (optionally stacked: many models at once, see
+:mod:`gradcourse.stacking`), data, a learning rate (one, or one per model) and an update
+rule from :mod:`gradcourse.updates`. At every step it records the loss and, before any
+clipping, the gradient norm of every parameter group and of all together. A model whose
+loss or gradient stops being finite stops there, with a report saying at which step and
+what; the other models go on.
 
 Examples
 --------
@@ -10,108 +14,139 @@ Examples
 >>> from gradcourse import rnn, tasks
 >>> params = rnn.init_params(2, 8, 1, rng=np.random.default_rng(0))
 >>> task = lambda rng: tasks.adding_problem(T=10, batch=16, rng=rng)
->>> history = train_rnn(params, task, steps=20, lr=0.1, rng=np.random.default_rng(1))
->>> len(history.losses), len(history.grad_norms), history.stopped
-(20, 20, '')
+>>> history = train(rnn, params, task, steps=20, lr=0.1, rng=np.random.default_rng(1), loss_at="last_step")
+>>> history.losses.shape, history.grad_norms["W_hh"].shape, history.stopped
+((20,), (20,), '')
 """
 
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, clipping, losses, lstm, rnn
+from . import _checks, clipping, stacking, updates
 
-__all__ = ["METHODS", "History", "train_rnn"]
-
-#: Update rules: plain SGD, SGD with the gradient clipped by global norm or by value, sign updates.
-METHODS = ("sgd", "clip_norm", "clip_value", "sign")
+__all__ = ["History", "train"]
 
 
 class History(NamedTuple):
-    """What :func:`train_rnn` recorded."""
+    """What :func:`train` recorded; M is the model shape, () for one model."""
 
     params: dict  #: parameters after the last update
-    losses: np.ndarray  #: loss at each step, before its update
-    grad_norms: np.ndarray  #: global gradient norm at each step, before clipping
-    stopped: str  #: why training stopped early; "" if it ran all its steps
+    losses: np.ndarray  #: (steps, *M): the loss at each step, before its update; NaN once a model stopped
+    global_norms: np.ndarray  #: (steps, *M): the norm of the whole gradient, before clipping
+    grad_norms: dict  #: parameter name -> (steps, *M): the norm of that gradient, before clipping
+    stopped: object  #: why each model stopped early ("" if it ran all its steps): a str, or an array of str
 
 
-def _update_direction(grads, method, threshold):
-    if method == "sgd":
-        return grads
-    if method == "clip_norm":
-        return clipping.clip_by_global_norm(grads, max_norm=threshold)[0]
-    if method == "clip_value":
-        return clipping.clip_by_value(grads, clip_value=threshold)
-    return clipping.sign(grads)
+def _learning_rate(lr, M):
+    lr = np.asarray(lr, dtype=float) if not isinstance(lr, (str, bytes)) else lr
+    if not isinstance(lr, np.ndarray) or lr.dtype.kind != "f":
+        raise TypeError(f"lr must be a number or an array of numbers, got {lr!r}")
+    if not np.all(np.isfinite(lr)) or not np.all(lr > 0):
+        raise ValueError(f"lr must be finite and > 0, got {lr}")
+    try:
+        return np.broadcast_to(lr, M)
+    except ValueError:
+        raise ValueError(f"lr of shape {lr.shape} does not broadcast to the model shape {M}") from None
 
 
-def train_rnn(params, task, *, steps, lr, rng, method="sgd", threshold=None, activation="tanh", model="rnn"):
-    """Train on fresh batches from ``task`` with the loss at the last step.
+def _report(step, loss, norms):
+    if not np.isfinite(loss):
+        return f"stopped at step {step}: the loss is {loss}"
+    bad = [k for k, n in norms.items() if not np.isfinite(n)]
+    return f"stopped at step {step}: the gradient of {', '.join(bad)} is not finite"
+
+
+def train(model, params, data, *, steps, lr, update=None, rng=None, **loss_kwargs):
+    """Train by gradient steps, with fresh batches or on fixed data.
 
     Parameters
     ----------
+    model : module
+        :mod:`gradcourse.rnn`, :mod:`gradcourse.lstm` or :mod:`gradcourse.mlp`.
     params : dict
-        Initial parameters of a vanilla RNN (:mod:`gradcourse.rnn`) or, with
-        ``model="lstm"``, of an LSTM (:mod:`gradcourse.lstm`); not modified.
-    task : callable
-        ``task(rng) -> (x, y)`` with x of shape (T, B, n_x) and targets y of shape (B, n_y),
-        e.g. a wrapper of :func:`gradcourse.tasks.adding_problem`.
+        Initial parameters for that model, optionally with leading model axes M; not modified.
+    data : tuple or callable
+        ``(x, y_target)`` to train on the same data at every step (full batch), or
+        ``task(rng) -> (x, y_target)`` for a fresh batch at every step (e.g. a wrapper of
+        :func:`gradcourse.tasks.adding_problem`). All models see the same data.
     steps : int
-    lr : float
-        Learning rate. For ``method="sign"`` it is the size of every component's step.
-    rng : numpy.random.Generator
-        Draws the batches.
-    method : {"sgd", "clip_norm", "clip_value", "sign"}, default "sgd"
-    threshold : float, optional
-        ``max_norm`` for "clip_norm", ``clip_value`` for "clip_value"; required for those.
-    activation : str, default "tanh"
-        The vanilla RNN's nonlinearity (unused for the LSTM).
-    model : {"rnn", "lstm"}, default "rnn"
+    lr : float or array_like
+        Learning rate; an array broadcastable to M gives each model its own. For
+        :func:`gradcourse.updates.sign` it is the size of every component's step.
+    update : gradcourse.updates.UpdateRule, default :func:`gradcourse.updates.sgd`
+    rng : numpy.random.Generator, optional
+        Draws the batches; required when ``data`` is a callable, unused otherwise.
+    **loss_kwargs
+        Passed to ``model.loss_and_grads``, e.g. ``activation``, ``residual``,
+        ``loss_at="last_step"``.
 
     Returns
     -------
     History
+
+    Examples
+    --------
+    >>> from gradcourse import mlp
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(32, 2)); y_target = x @ np.array([[1.0], [-2.0]])
+    >>> result = train(mlp, mlp.init_params([2, 1], rng=rng), (x, y_target), lr=0.1, steps=200)
+    >>> bool(result.losses[-1] < 1e-6 * result.losses[0]), result.stopped
+    (True, '')
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if (method in ("clip_norm", "clip_value")) != (threshold is not None):
-        raise ValueError(f"threshold is required for method 'clip_norm' and 'clip_value' and unused otherwise; "
-                         f"got method={method!r}, threshold={threshold!r}")
-    if threshold is not None:
-        threshold = _checks.positive_float("threshold", threshold)
+    if not isinstance(model, ModuleType) or not hasattr(model, "loss_and_grads"):
+        raise TypeError(f"model must be a model module such as gradcourse.rnn, got {model!r}")
     steps = _checks.positive_int("steps", steps)
-    lr = _checks.positive_float("lr", lr)
-    rng = _checks.generator("rng", rng)
-    if model == "rnn":
-        rnn.check_params(params)
-        run = lambda p, x: rnn.forward(p, x, activation=activation)
-        back = lambda p, x, fwd, dy: rnn.backward(p, x, fwd, dy, activation=activation)
-    elif model == "lstm":
-        lstm.check_params(params)
-        run, back = lstm.forward, lstm.backward
+    update = updates.sgd() if update is None else update
+    if not isinstance(update, updates.UpdateRule):
+        raise TypeError(f"update must be a rule from gradcourse.updates, e.g. updates.sgd(), got {update!r}")
+    if callable(data):
+        rng = _checks.generator("rng", rng)
+        draw = lambda: data(rng)  # noqa: E731
+    elif isinstance(data, tuple) and len(data) == 2:
+        if rng is not None:
+            raise ValueError("rng is only used when data is a callable that draws batches")
+        draw = lambda: data  # noqa: E731
     else:
-        raise ValueError(f"model must be 'rnn' or 'lstm', got {model!r}")
-    params = {k: np.array(v, dtype=float) for k, v in params.items()}
-    loss_record, norm_record = [], []
-
-    def history(stopped=""):
-        return History(params, np.array(loss_record), np.array(norm_record), stopped)
-
+        raise TypeError(f"data must be a pair (x, y_target) or a callable task(rng), got {type(data).__name__}")
+    params = {k: np.array(v, dtype=float) for k, v in params.items()} if isinstance(params, dict) else params
+    M = stacking.model_shape(params)
+    lr = _learning_rate(lr, M)
+    alive = np.ones(M, dtype=bool)
+    stopped = np.full(M, "", dtype=object)
+    losses = np.full((steps,) + M, np.nan)
+    global_norms = np.full((steps,) + M, np.nan)
+    grad_norms = {k: np.full((steps,) + M, np.nan) for k in params}
+    ran = steps
     for step in range(steps):
-        x, y = task(rng)
-        try:
-            fwd = run(params, x)
-            loss, dy = losses.mse_last_step(fwd.y, y)
-            grads = back(params, x, fwd, dy)
-        except _checks.NonFiniteError as err:
-            return history(f"stopped at step {step}: {err}")
-        norm = clipping.global_norm(grads)
-        if not np.isfinite(norm):
-            return history(f"stopped at step {step}: the gradient norm is {norm}")
-        loss_record.append(loss)
-        norm_record.append(norm)
-        direction = _update_direction(grads, method, threshold)
+        x, y_target = draw()
+        with np.errstate(all="ignore"):  # non-finite values are found and reported below
+            loss, grads = model.loss_and_grads(params, x, y_target, check_finite=False, **loss_kwargs)
+            norms = {k: clipping.global_norm({k: g}, model_ndim=len(M)) for k, g in grads.items()}
+            total = clipping.global_norm(grads, model_ndim=len(M))
+        ok = alive & np.isfinite(loss) & np.isfinite(total)
+        for idx in np.ndindex(M):
+            if alive[idx] and not ok[idx]:
+                stopped[idx] = _report(step, np.asarray(loss)[idx], {k: np.asarray(n)[idx] for k, n in norms.items()})
+        alive = ok
+        if not alive.any():
+            ran = step
+            break
+        losses[step] = np.where(alive, loss, np.nan)
+        global_norms[step] = np.where(alive, total, np.nan)
         for k in params:
-            params[k] = params[k] - lr * direction[k]
-    return history()
+            grad_norms[k][step] = np.where(alive, norms[k], np.nan)
+        with np.errstate(all="ignore"):
+            direction = update(grads, model_ndim=len(M))
+            for k, p in params.items():
+                core = (1,) * (p.ndim - len(M))
+                keep = alive.reshape(M + core)
+                params[k] = np.where(keep, p - lr.reshape(M + core) * direction[k], p)
+    return History(
+        params,
+        losses[:ran],
+        global_norms[:ran],
+        {k: v[:ran] for k, v in grad_norms.items()},
+        stopped[()] if M == () else stopped,
+    )

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradcourse import jacobians, rnn
+from gradcourse import losses, jacobians, rnn
 from test_rnn import make_problem
 
 ACTIVATIONS = ["tanh", "sigmoid", "relu"]
@@ -10,14 +10,14 @@ ACTIVATIONS = ["tanh", "sigmoid", "relu"]
 def problem(activation, T=6, shape=(3, 4, 2, 3), seed=1):
     params, x, y_target, h0 = make_problem(*shape, T=T, seed=seed)
     fwd = rnn.forward(params, x, h0=h0, activation=activation)
-    _, dy = rnn.mse(fwd.y, y_target)
+    _, dy = losses.mse(fwd.y, y_target)
     return params, x, fwd, dy
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_step_jacobians_match_finite_differences(activation):
     params, x, fwd, _ = problem(activation)
-    J = jacobians.step_jacobians(params, fwd, activation=activation)
+    J = jacobians.step_jacobians(params, fwd)
     t, b, eps = 3, 1, 1e-6
 
     def step(h_prev):
@@ -35,22 +35,22 @@ def test_step_jacobians_match_finite_differences(activation):
 @pytest.mark.parametrize("wrt", ["W_hh", "W_xh", "b_h"])
 def test_contributions_sum_to_per_step_and_total_gradients(activation, wrt):
     params, x, fwd, dy = problem(activation)
-    C = jacobians.contributions(params, x, fwd, dy, activation=activation, wrt=wrt)
+    C = jacobians.contributions(params, fwd, dy, wrt=wrt)
     T = len(x)
     assert np.all(C[np.triu_indices(T, k=1)] == 0)  # no contribution from the future
     for t in range(T):
         dy_t = np.zeros_like(dy)
         dy_t[t] = dy[t]  # the gradient of L_t alone
-        per_step = rnn.backward(params, x, fwd, dy_t, activation=activation)[wrt]
+        per_step = rnn.backward(params, fwd, dy_t)[wrt]
         np.testing.assert_allclose(C[t].sum(axis=0), per_step, rtol=1e-10, atol=1e-14)
-    total = rnn.backward(params, x, fwd, dy, activation=activation)[wrt]
+    total = rnn.backward(params, fwd, dy)[wrt]
     np.testing.assert_allclose(C.sum(axis=(0, 1)), total, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_error_signal_is_dLt_dhk_by_finite_differences(activation):
     params, x, fwd, dy = problem(activation, T=5, shape=(2, 3, 2, 1))
-    g = jacobians.contributions(params, x, fwd, dy, activation=activation, wrt="h")
+    g = jacobians.contributions(params, fwd, dy, wrt="h")
     y_target = fwd.y - dy  # mse's dy is (y - target) / B with B = 1
     t, k, eps = 4, 1, 1e-6
 
@@ -70,8 +70,8 @@ def test_error_signal_is_dLt_dhk_by_finite_differences(activation):
 @pytest.mark.parametrize("batch", [1, 4])
 def test_map_is_the_norm_of_each_contribution(wrt, batch):
     params, x, fwd, dy = problem("tanh", T=7, shape=(3, 4, 2, batch))
-    C = jacobians.contributions(params, x, fwd, dy, wrt=wrt)
-    M = jacobians.contribution_map(params, x, fwd, dy, wrt=wrt)
+    C = jacobians.contributions(params, fwd, dy, wrt=wrt)
+    M = jacobians.contribution_map(params, fwd, dy, wrt=wrt)
     np.testing.assert_allclose(M, np.linalg.norm(C.reshape(7, 7, -1), axis=2), rtol=1e-10, atol=1e-15)
 
 
@@ -83,7 +83,7 @@ def test_map_decays_geometrically_for_a_linear_scalar_rnn():
     x = np.ones((10, 1, 1))
     fwd = rnn.forward(params, x, activation="relu")
     dy = np.ones_like(fwd.y)
-    M = jacobians.contribution_map(params, x, fwd, dy, activation="relu", wrt="h")
+    M = jacobians.contribution_map(params, fwd, dy, wrt="h")
     t = 9
     np.testing.assert_allclose(M[t, : t + 1], w ** (t - np.arange(t + 1)), rtol=1e-12)
 
@@ -91,15 +91,15 @@ def test_map_decays_geometrically_for_a_linear_scalar_rnn():
 def test_unknown_wrt_is_a_clear_error():
     params, x, fwd, dy = problem("tanh")
     with pytest.raises(ValueError, match="wrt must be one of"):
-        jacobians.contribution_map(params, x, fwd, dy, wrt="W_hy")
+        jacobians.contribution_map(params, fwd, dy, wrt="W_hy")
     with pytest.raises(ValueError, match=r"dy must have shape \(6, 3, 2\)"):
-        jacobians.contribution_map(params, x, fwd, dy[:, :1])
+        jacobians.contribution_map(params, fwd, dy[:, :1])
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_state_jacobian_norms_match_finite_differences_of_the_recurrence(activation):
     params, x, fwd, _ = problem(activation, T=7, shape=(2, 4, 1, 2))
-    N = jacobians.state_jacobian_norms(params, fwd, activation=activation, batch=1)
+    N = jacobians.state_jacobian_norms(params, fwd, batch=1)
     eps = 1e-6
     for t, k in [(6, 0), (6, 3), (4, 2), (3, 3)]:  # 0-based steps
         def h_t(h_k):  # restart the recurrence at step k from a perturbed state

@@ -31,25 +31,25 @@ def test_forward_follows_the_equations():
         i, f, g, o = sigmoid(z[:n]), sigmoid(z[n : 2 * n]), np.tanh(z[2 * n : 3 * n]), sigmoid(z[3 * n :])
         c = f * c + i * g
         h = o * np.tanh(c)
-        np.testing.assert_allclose(out.h[t + 1, 0], h, rtol=1e-13)
-        np.testing.assert_allclose(out.c[t + 1, 0], c, rtol=1e-13)
+        np.testing.assert_allclose(out.h[t, 0], h, rtol=1e-13)
+        np.testing.assert_allclose(out.c[t, 0], c, rtol=1e-13)
 
 
 def test_signal_map_matches_finite_differences_of_a_restarted_run():
     params, x, y_target = problem(T=6, batch=2)
     fwd = lstm.forward(params, x)
     _, dy = losses.mse(fwd.y, y_target)
-    H, C = lstm.signal_map(params, x, fwd, dy)
+    H, C = lstm.signal_map(params, fwd, dy)
     eps = 1e-6
     for t, k in [(5, 0), (5, 3), (3, 3), (4, 1)]:
         def loss_t(h_k, c_k):
             y_t = lstm.forward(params, x[k + 1 : t + 1], h0=h_k, c0=c_k).y[-1] if t > k else h_k @ params["W_hy"].T + params["b_y"]
             return 0.5 * np.sum((y_t - y_target[t]) ** 2) / 2  # batch of 2
 
-        h_k, c_k = fwd.h[k + 1], fwd.c[k + 1]
+        h_k, c_k = fwd.h[k], fwd.c[k]
         units = np.eye(h_k.size).reshape(-1, *h_k.shape)
         g_h = np.array([(loss_t(h_k + eps * e, c_k) - loss_t(h_k - eps * e, c_k)) / (2 * eps) for e in units])
-        o_k = fwd.gates[k, 3]
+        o_k = fwd.gates[3, k]
         via_h = lambda c: (o_k * np.tanh(c), c)  # perturbing c_k moves h_k = o_k tanh(c_k) too
         g_c = np.array([(loss_t(*via_h(c_k + eps * e)) - loss_t(*via_h(c_k - eps * e))) / (2 * eps) for e in units])
         # dL_t/dh_k with c_k held fixed is the signal through h_k only; the map's h-signal is exactly that.
@@ -62,12 +62,12 @@ def test_signal_map_matches_finite_differences_of_a_restarted_run():
 def test_cell_path_jacobian_is_the_forget_gate():
     params, x, _ = problem(T=4, batch=1)
     fwd = lstm.forward(params, x)
-    eps, t = 1e-6, 2  # c_{t+1} as a function of c_t, holding h_t fixed: diag(f_{t+1})
+    eps, t = 1e-6, 2  # c at step t + 1 as a function of c at step t, holding h fixed: diag(f_{t+1})
     def c_next(c_t):
-        return lstm.forward(params, x[t : t + 1], h0=fwd.h[t], c0=c_t[None]).c[1, 0]
-    c_t = fwd.c[t, 0]
+        return lstm.forward(params, x[t : t + 1], h0=fwd.h[t - 1], c0=c_t[None]).c[0, 0]
+    c_t = fwd.c[t - 1, 0]
     J = np.stack([(c_next(c_t + eps * e) - c_next(c_t - eps * e)) / (2 * eps) for e in np.eye(4)], axis=1)
-    np.testing.assert_allclose(J, np.diag(fwd.gates[t, 1, 0]), atol=1e-9)
+    np.testing.assert_allclose(J, np.diag(fwd.gates[1, t, 0]), atol=1e-9)
 
 
 def test_bad_input_is_a_clear_error():

