@@ -21,4 +21,4 @@ Modules, one idea each:
 from .errors import NonFiniteError
 
 __all__ = ["NonFiniteError"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

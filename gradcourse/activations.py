@@ -15,9 +15,10 @@ array([0. , 0.5, 1. ])
 """
 
 from functools import partial
-from numbers import Real
 
 import numpy as np
+
+from . import _checks
 
 __all__ = [
     "sigmoid",
@@ -33,16 +34,28 @@ __all__ = [
 ]
 
 
+def _pre_activation(a):
+    """``a`` as a float array: real numbers of any shape; NaN and +-inf pass through."""
+    return _checks.as_array("a", a, finite=False)
+
+
+def _exp_neg_abs(a, factor=1.0):
+    """exp(-factor |a|), in (0, 1]; exactly 0 where it underflows, without a warning."""
+    with np.errstate(under="ignore"):  # exp underflows to 0 for factor |a| > 745: exact enough
+        return np.exp(-factor * np.minimum(np.abs(a), 1000.0))
+
+
 def sigmoid(a):
     """Logistic sigmoid 1 / (1 + exp(-a)), without overflow for any ``a``.
 
     ``exp`` is only ever taken of ``-|a|``, which lies in (0, 1], so nothing
-    overflows and large ``|a|`` give exactly 0 or 1.
+    overflows and large ``|a|`` give exactly 0 or 1, silently even under
+    ``np.seterr(all="raise")``. NaN gives NaN.
 
     Parameters
     ----------
     a : array_like
-        Pre-activations, any shape.
+        Pre-activations, real, any shape; +-inf give the limits 0 and 1.
 
     Returns
     -------
@@ -54,10 +67,11 @@ def sigmoid(a):
     >>> sigmoid(np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])).round(4)
     array([0.    , 0.2689, 0.5   , 0.7311, 1.    ])
     """
-    a = np.asarray(a, dtype=float)
-    e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
+    a = _pre_activation(a)
+    e = _exp_neg_abs(a)  # in [0, 1]: never overflows
     r = 1.0 / (1.0 + e)  # sigma(|a|)
-    return np.where(a >= 0, r, e * r)  # sigma(-|a|) = e / (1 + e)
+    with np.errstate(under="ignore"):  # e * r below the smallest float64 rounds to 0
+        return np.where(a >= 0, r, e * r)  # sigma(-|a|) = e / (1 + e)
 
 
 def sigmoid_prime(a):
@@ -72,7 +86,7 @@ def sigmoid_prime(a):
     >>> sigmoid_prime(np.array([0.0, 10.0, 40.0]))
     array([2.50000000e-01, 4.53958077e-05, 4.24835426e-18])
     """
-    e = np.exp(-np.abs(np.asarray(a, dtype=float)))
+    e = _exp_neg_abs(_pre_activation(a))
     return e / (1.0 + e) ** 2
 
 
@@ -84,21 +98,24 @@ def tanh(a):
     >>> tanh(np.array([0.0, 1000.0]))
     array([0., 1.])
     """
-    return np.tanh(np.asarray(a, dtype=float))
+    return np.tanh(_pre_activation(a))
 
 
 def tanh_prime(a):
     """Derivative of tanh: 1 - tanh(a)^2 = sech^2(a), at most 1 (at a = 0).
 
-    Computed as 4 sigma'(2a), the derivative of tanh(a) = 2 sigma(2a) - 1, which
-    keeps full relative precision where 1 - tanh(a)^2 would round to 0.
+    Computed as ``4 e / (1 + e)**2`` with ``e = exp(-2 abs(a))``, that is 4 sigma'(2a),
+    the derivative of tanh(a) = 2 sigma(2a) - 1. This keeps full relative precision
+    where 1 - tanh(a)^2 would round to 0, and never forms 2a, which overflows for
+    ``|a| > 9e307``.
 
     Examples
     --------
     >>> tanh_prime(np.array([0.0, 20.0, 1000.0]))
     array([1.0000000e+00, 1.6993417e-17, 0.0000000e+00])
     """
-    return 4.0 * sigmoid_prime(2.0 * np.asarray(a, dtype=float))
+    e = _exp_neg_abs(_pre_activation(a), factor=2.0)
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def relu(a):
@@ -109,23 +126,32 @@ def relu(a):
     >>> relu(np.array([-2.0, 0.0, 3.0]))
     array([0., 0., 3.])
     """
-    return np.maximum(np.asarray(a, dtype=float), 0.0)
+    return np.maximum(_pre_activation(a), 0.0)
+
+
+def _step(a, below):
+    """1 where a > 0, ``below`` where a <= 0, NaN where a is NaN (never made finite)."""
+    return np.where(a > 0, 1.0, np.where(np.isnan(a), np.nan, below))
 
 
 def relu_prime(a):
     """Derivative of ReLU: 1 where a > 0, else 0 (0 is the convention at the kink).
 
+    NaN gives NaN.
+
     Examples
     --------
-    >>> relu_prime(np.array([-2.0, 0.0, 3.0]))
-    array([0., 0., 1.])
+    >>> relu_prime(np.array([-2.0, 0.0, 3.0, np.nan]))
+    array([ 0.,  0.,  1., nan])
     """
-    return (np.asarray(a, dtype=float) > 0).astype(float)
+    return _step(_pre_activation(a), 0.0)
 
 
 def _check_alpha(alpha):
-    if not (isinstance(alpha, Real) and np.isfinite(alpha) and 0 <= alpha < 1):
+    x = _checks._finite_real(alpha)
+    if x is None or not 0 <= x < 1:
         raise ValueError(f"alpha must be a finite number in [0, 1), got {alpha!r}")
+    return x
 
 
 def leaky_relu(a, alpha=0.01):
@@ -143,9 +169,12 @@ def leaky_relu(a, alpha=0.01):
     >>> leaky_relu(np.array([-2.0, 3.0]), alpha=0.1)
     array([-0.2,  3. ])
     """
-    _check_alpha(alpha)
-    a = np.asarray(a, dtype=float)
-    return np.where(a > 0, a, alpha * a)
+    alpha = _check_alpha(alpha)
+    a = _pre_activation(a)
+    if alpha == 0:  # 0 * (-inf) would be NaN; the limit is 0
+        return relu(a)
+    with np.errstate(under="ignore"):  # alpha a below the smallest float64 rounds to 0
+        return np.where(a > 0, a, alpha * a)
 
 
 def leaky_relu_prime(a, alpha=0.01):
@@ -156,8 +185,8 @@ def leaky_relu_prime(a, alpha=0.01):
     >>> leaky_relu_prime(np.array([-2.0, 3.0]), alpha=0.1)
     array([0.1, 1. ])
     """
-    _check_alpha(alpha)
-    return np.where(np.asarray(a, dtype=float) > 0, 1.0, alpha)
+    alpha = _check_alpha(alpha)
+    return _step(_pre_activation(a), alpha)
 
 
 _TABLE = {
@@ -166,6 +195,8 @@ _TABLE = {
     "relu": (relu, relu_prime),
     "leaky_relu": (leaky_relu, leaky_relu_prime),
 }
+
+_KEYWORDS = {"sigmoid": (), "tanh": (), "relu": (), "leaky_relu": ("alpha",)}
 
 #: Names accepted by :func:`get` and by every ``activation=`` argument.
 NAMES = tuple(_TABLE)
@@ -184,7 +215,7 @@ def get(name, **kwargs):
     Raises
     ------
     ValueError
-        If ``name`` is not a known activation.
+        If ``name`` is not a known activation, or a keyword is unknown or out of range.
 
     Examples
     --------
@@ -195,11 +226,20 @@ def get(name, **kwargs):
     Traceback (most recent call last):
     ...
     ValueError: activation must be one of 'sigmoid', 'tanh', 'relu', 'leaky_relu'; got 'softsign'
+    >>> get("relu", alpha=0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha is not a keyword of activation 'relu', which takes none
     """
-    if name not in _TABLE:
-        known = ", ".join(repr(n) for n in NAMES)
-        raise ValueError(f"activation must be one of {known}; got {name!r}")
+    name = _checks.one_of("activation", name, NAMES)
     f, f_prime = _TABLE[name]
+    allowed = _KEYWORDS[name]
+    for key in kwargs:
+        if key not in allowed:
+            takes = ", ".join(allowed) or "none"
+            raise ValueError(f"{key} is not a keyword of activation {name!r}, which takes {takes}")
+    if "alpha" in kwargs:
+        _check_alpha(kwargs["alpha"])
     if kwargs:
         f, f_prime = partial(f, **kwargs), partial(f_prime, **kwargs)
     return f, f_prime

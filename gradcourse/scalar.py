@@ -40,7 +40,7 @@ def running_products(factors):
     >>> running_products([0.5, 0.5, 4.0])
     array([0.5 , 0.25, 1.  ])
     """
-    factors = _checks.as_array("factors", factors, ndim=1)
+    factors = _checks.as_array("factors", factors, ndim=1, nonempty=True)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return np.cumprod(factors)
 
@@ -50,6 +50,16 @@ def first_zero_or_nonfinite(products):
 
     Returns ``None`` if every product is a finite nonzero number.
 
+    Parameters
+    ----------
+    products : array_like, shape (K,)
+        Running products, as from :func:`running_products`; NaN and inf allowed.
+
+    Returns
+    -------
+    int or None
+        k in 1, ..., K, the position (1-based) of the first product that is 0, inf or NaN.
+
     Examples
     --------
     >>> first_zero_or_nonfinite(running_products(np.full(1100, 2.0)))   # 2^1024 overflows
@@ -57,7 +67,7 @@ def first_zero_or_nonfinite(products):
     >>> first_zero_or_nonfinite(np.array([0.5, 0.25])) is None
     True
     """
-    products = np.asarray(products, dtype=float)
+    products = _checks.as_array("products", products, ndim=1, finite=False, nonempty=True)
     bad = (products == 0) | ~np.isfinite(products)
     return int(np.argmax(bad)) + 1 if bad.any() else None
 
@@ -82,26 +92,37 @@ def one_unit_trajectory(w, b, *, x0=0.5, T=50):
     x_T, dx_dw, dx_db : numpy.ndarray
         Each of the broadcast shape of ``w`` and ``b``.
 
+    Raises
+    ------
+    gradcourse.errors.NonFiniteError
+        If x_T or a derivative overflows float64 (only for enormous ``w`` or ``b``).
+
     Examples
     --------
     >>> x_T, dx_dw, dx_db = one_unit_trajectory(0.0, 0.3, T=5)   # w = 0: x_t = b
     >>> float(x_T), float(dx_dw), float(dx_db)
     (0.3, 0.574442516811659, 1.0)
     """
-    w = _checks.as_array("w", w)
-    b = _checks.as_array("b", b)
-    if not np.isscalar(x0) or not np.isfinite(x0):
-        raise ValueError(f"x0 must be a finite number, got {x0!r}")
+    w = _checks.as_array("w", w, nonempty=True)
+    b = _checks.as_array("b", b, nonempty=True)
+    x0 = _checks.real_float("x0", x0)
     T = _checks.positive_int("T", T)
-    shape = np.broadcast_shapes(w.shape, b.shape)
-    x = np.full(shape, float(x0))
+    try:
+        shape = np.broadcast_shapes(w.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"w and b must be broadcastable to one shape, got shapes {w.shape} and {b.shape}") from None
+    x = np.full(shape, x0)
     dx_dw = np.zeros(shape)
     dx_db = np.zeros(shape)
-    for _ in range(T):
-        s, s_prime = activations.sigmoid(x), activations.sigmoid_prime(x)
-        dx_dw = s + w * s_prime * dx_dw
-        dx_db = 1.0 + w * s_prime * dx_db
-        x = w * s + b
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):  # overflow is reported below
+        for _ in range(T):
+            s, s_prime = activations.sigmoid(x), activations.sigmoid_prime(x)
+            dx_dw = s + w * s_prime * dx_dw
+            dx_db = 1.0 + w * s_prime * dx_db
+            x = w * s + b
+    for name, value in (("x_T", x), ("dx_T/dw", dx_dw), ("dx_T/db", dx_db)):
+        if not np.all(np.isfinite(value)):
+            raise _checks.NonFiniteError(f"{name} overflowed to inf or NaN: |w| or |b| is too large for float64")
     return x, dx_dw, dx_db
 
 
@@ -125,8 +146,12 @@ def pascanu_loss_and_grad(w, b, *, x0=0.5, T=50, target=0.7):
     >>> float(loss), float(dL_db)
     (0.0, 0.0)
     """
-    if not np.isscalar(target) or not np.isfinite(target):
-        raise ValueError(f"target must be a finite number, got {target!r}")
+    target = _checks.real_float("target", target)
     x_T, dx_dw, dx_db = one_unit_trajectory(w, b, x0=x0, T=T)
     r = x_T - target
-    return r**2, 2 * r * dx_dw, 2 * r * dx_db
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):  # overflow is reported below
+        out = r**2, 2 * r * dx_dw, 2 * r * dx_db
+    for name, value in zip(("the loss L", "dL/dw", "dL/db"), out):
+        if not np.all(np.isfinite(value)):
+            raise _checks.NonFiniteError(f"{name} overflowed to inf or NaN: |w| or |b| is too large for float64")
+    return out

@@ -1,4 +1,5 @@
 import warnings
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -21,11 +22,83 @@ def test_derivative_matches_central_difference(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_no_warning_and_finite_at_extremes(name):
     f, f_prime = activations.get(name)
-    x = np.array([-1000.0, -745.0, 0.0, 745.0, 1000.0])
-    with warnings.catch_warnings():
+    x = np.array([-1e308, -1000.0, -745.0, 0.0, 745.0, 1000.0, 1e308])
+    with np.errstate(all="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert np.all(np.isfinite(f(x)))
         assert np.all(np.isfinite(f_prime(x)))
+        if name in ("sigmoid", "tanh"):
+            assert np.all(np.isfinite(f(x)))
+
+
+# A second method: the closed forms in 60-digit decimal arithmetic, whose exponent range
+# has room for exp(+-1000), rounded once to float64 at the end.
+def _exp(a):
+    return Decimal(a).exp()
+
+
+REFERENCE = {
+    "sigmoid": lambda a: 1 / (1 + _exp(-a)),
+    "sigmoid_prime": lambda a: 1 / ((1 + _exp(-a)) * (1 + _exp(a))),  # sigma(a) sigma(-a)
+    "tanh": lambda a: (_exp(a) - _exp(-a)) / (_exp(a) + _exp(-a)),
+    "tanh_prime": lambda a: 4 / (_exp(a) + _exp(-a)) ** 2,  # 1 / cosh(a)^2
+}
+# Beyond |a| = 2000 every value is its limit in float64 (exp(-2000) is far below 5e-324).
+LIMITS = {
+    "sigmoid": (0.0, 1.0),
+    "sigmoid_prime": (0.0, 0.0),
+    "tanh": (-1.0, 1.0),
+    "tanh_prime": (0.0, 0.0),
+}
+EXTREME = np.concatenate(
+    [
+        [-np.inf, -1e308, -1e5, -1000.0, -800.0, -746.0, -745.0, -744.0, -710.0, -709.0, -400.0, -37.0],
+        np.linspace(-30, 30, 61),
+        [37.0, 400.0, 709.0, 710.0, 744.0, 745.0, 746.0, 800.0, 1000.0, 1e5, 1e308, np.inf],
+        [-1e-320, 1e-320, -1e-300, 1e-300],
+    ]
+)
+
+
+def _reference(name, a):
+    if abs(a) > 2000:
+        return LIMITS[name][int(a > 0)]
+    if name == "tanh" and abs(a) < 1e-5:  # the exponentials cancel: Taylor series instead
+        return float(Decimal(a) - Decimal(a) ** 3 / 3)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return float(REFERENCE[name](a))
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_smooth_activations_are_correctly_rounded_at_extreme_arguments(name):
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = getattr(activations, name)(EXTREME)
+    want = np.array([_reference(name, a) for a in EXTREME])
+    # Within 4 units in the last place, also where the value is subnormal.
+    assert np.all(np.abs(got - want) <= 4 * np.spacing(np.abs(want)))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01, 0.3])
+def test_piecewise_linear_activations_at_infinity_and_subnormals(alpha):
+    a = np.array([-np.inf, -1e308, -1e-320, 0.0, 1e-320, 1e308, np.inf])
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        relu, relu_p = activations.relu(a), activations.relu_prime(a)
+        leaky, leaky_p = activations.leaky_relu(a, alpha), activations.leaky_relu_prime(a, alpha)
+    np.testing.assert_array_equal(relu, [0, 0, 0, 0, 1e-320, 1e308, np.inf])
+    np.testing.assert_array_equal(relu_p, [0, 0, 0, 0, 1, 1, 1])
+    # alpha * a, with alpha 0 giving 0 (not 0 * inf = NaN) and alpha 1e-320 rounding to 0.
+    negative = [0.0, 0.0, 0.0] if alpha == 0 else [-np.inf, -alpha * 1e308, float(-alpha * 1e-320)]
+    np.testing.assert_array_equal(leaky, [*negative, 0, 1e-320, 1e308, np.inf])
+    np.testing.assert_array_equal(leaky_p, [alpha] * 4 + [1, 1, 1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_stays_nan(name):
+    f, f_prime = activations.get(name)
+    with np.errstate(all="raise"):
+        assert np.isnan(f(np.array([np.nan]))[0]) and np.isnan(f_prime(np.array([np.nan]))[0])
 
 
 def test_sigmoid_exact_limits_and_symmetry():

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from gradcourse import scalar
+from gradcourse import NonFiniteError, scalar
 from gradcourse.activations import sigmoid
 
 
@@ -65,6 +65,22 @@ def test_grid_evaluation_matches_pointwise():
                 assert g[i, j] == pytest.approx(float(p), rel=1e-13)
 
 
+def test_saturated_network_is_exact_and_silent_under_seterr_raise():
+    # w = 1000, b = 500: from step 2 on sigma(x) = 1 and sigma'(x) = 0 in float64, so
+    # x_T = w + b and dx_T/dw = dx_T/db = 1 exactly; sigma'(1500) underflows harmlessly.
+    with np.errstate(all="raise"):
+        loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(np.array([1000.0]), 500.0, T=5)
+    r = 1500.0 - 0.7
+    assert loss[0] == r**2 and dL_dw[0] == 2 * r and dL_db[0] == 2 * r
+
+
+def test_overflow_is_reported_not_returned():
+    with pytest.raises(NonFiniteError, match="x_T overflowed"):
+        scalar.one_unit_trajectory(1e308, 1e308, T=3)
+    with pytest.raises(NonFiniteError, match="the loss L overflowed"):
+        scalar.pascanu_loss_and_grad(1e200, 0.0, T=3)
+
+
 def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="factors must have shape 1-D"):
         scalar.running_products(np.ones((2, 2)))
@@ -74,3 +90,5 @@ def test_bad_input_is_a_clear_error():
         scalar.one_unit_trajectory(1.0, 0.0, T=0)
     with pytest.raises(ValueError, match="x0 must be a finite number"):
         scalar.one_unit_trajectory(1.0, 0.0, x0=np.inf)
+    with pytest.raises(ValueError, match="products must have shape 1-D"):  # not a flat index
+        scalar.first_zero_or_nonfinite(np.ones((2, 2)))

@@ -1,3 +1,6 @@
+import math
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,10 +21,59 @@ def test_no_vector_is_stretched_more_than_the_norm(A, seed):
     assert np.all(np.linalg.norm(A @ x, axis=0) <= spectral.spectral_norm(A) * np.linalg.norm(x, axis=0) * (1 + 1e-12) + 1e-12)
 
 
-@given(matrices)
+def sigma_max_2x2(A):
+    """Closed form of the largest singular value of [[a, b], [c, d]]:
+    (sqrt((a + d)^2 + (b - c)^2) + sqrt((a - d)^2 + (b + c)^2)) / 2."""
+    (a, b), (c, d) = A.tolist()
+    return (math.hypot(a + d, b - c) + math.hypot(a - d, b + c)) / 2
+
+
+def rotation(theta):
+    return np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+
+
+@given(arrays(np.float64, (2, 2), elements=finite))
+@settings(max_examples=200, deadline=None)
+def test_svd_norm_matches_the_2x2_closed_form(A):
+    assert spectral.spectral_norm(A) == pytest.approx(sigma_max_2x2(A), rel=1e-12, abs=1e-12)
+
+
+@given(st.lists(finite, min_size=1, max_size=6), st.floats(0, 2 * math.pi), st.floats(0, 2 * math.pi))
 @settings(max_examples=100, deadline=None)
-def test_svd_norm_agrees_with_numpy(A):
-    assert spectral.spectral_norm(A) == pytest.approx(np.linalg.norm(A, 2), rel=1e-12, abs=1e-12)
+def test_svd_norm_of_rotated_diagonal_is_the_largest_absolute_entry(d, theta, phi):
+    assert spectral.spectral_norm(np.diag(d)) == pytest.approx(max(abs(x) for x in d), rel=1e-15, abs=0)
+    d2 = np.diag((d + d)[:2])
+    A = rotation(theta) @ d2 @ rotation(phi)  # singular values |d_1|, |d_2|
+    assert spectral.spectral_norm(A) == pytest.approx(max(abs(x) for x in (d + d)[:2]), rel=1e-13, abs=1e-13)
+
+
+SCALES = [5e-324 * 2**60, 1e-300, 1e-170, 1.0, 1e200, 1e300]
+A2 = np.array([[2.0, 1.0], [-0.5, 3.0]])
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_every_function_works_at_any_scale(scale):
+    A = scale * A2
+    want = sigma_max_2x2(A2)
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sigma_svd = spectral.spectral_norm(A)
+        info = spectral.power_iteration(A, rng=np.random.default_rng(0), tol=1e-14, return_info=True)
+        rho = spectral.spectral_radius(A)
+        unit = spectral.scale_to_norm(A, 1.0)
+    assert sigma_svd / scale == pytest.approx(want, rel=1e-12)
+    assert info.converged and info.sigma / scale == pytest.approx(want, rel=1e-10)
+    np.testing.assert_allclose(A @ info.v, info.sigma * info.u, rtol=1e-7, atol=1e-7 * info.sigma)
+    # Eigenvalues of [[2, 1], [-0.5, 3]]: (5 +- sqrt(1 - 2)) / 2 = 2.5 +- 0.5i, |.| = sqrt(6.5).
+    assert rho / scale == pytest.approx(math.sqrt(6.5), rel=1e-12)
+    np.testing.assert_allclose(unit, A2 / want, rtol=1e-12)
+
+
+def test_rescaling_reaches_targets_far_from_the_matrix_scale():
+    B = spectral.scale_to_norm(1e-300 * A2, 1e300)  # the factor 1e600 is not a float64
+    np.testing.assert_allclose(B, A2 * (1e300 / sigma_max_2x2(A2)), rtol=1e-13)
+    with pytest.raises(ValueError, match="target=1e.308 is too large for A"):
+        spectral.scale_to_radius(np.array([[1.0, 1e300], [0.0, 1.0]]), 1e308)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 3), (5, 2), (2, 7), (16, 16)])
@@ -37,6 +89,17 @@ def test_power_iteration_agrees_with_svd_and_gives_singular_vectors(shape):
 def test_power_iteration_of_zero_matrix_is_zero():
     sigma, u, v = spectral.power_iteration(np.zeros((3, 2)), rng=np.random.default_rng(0))
     assert sigma == 0.0
+
+
+def test_power_iteration_reports_whether_it_converged():
+    A = np.diag([1.0, 0.999])  # close singular values: slow
+    slow = spectral.power_iteration(A, rng=np.random.default_rng(0), n_iter=5, return_info=True)
+    assert isinstance(slow, spectral.PowerIterationResult)
+    assert slow.iterations == 5 and slow.converged is False
+    fast = spectral.power_iteration(np.diag([3.0, 1.0]), rng=np.random.default_rng(0), return_info=True)
+    assert fast.converged is True and 1 < fast.iterations < 100 and fast.sigma == pytest.approx(3.0, rel=1e-12)
+    sigma, u, v = spectral.power_iteration(np.diag([3.0, 1.0]), rng=np.random.default_rng(0))  # the old return
+    assert (sigma, u.tolist(), v.tolist()) == (fast.sigma, fast.u.tolist(), fast.v.tolist())
 
 
 @given(st.integers(1, 6), st.integers(0, 2**32 - 1))
@@ -69,6 +132,12 @@ def test_overflowing_powers_are_inf_not_an_error():
     assert np.isinf(norms[4]) and norms[2] == pytest.approx(1e200)
 
 
+def test_vanishing_powers_are_exact_down_to_the_smallest_float_and_silent():
+    with np.errstate(all="raise"):
+        norms = spectral.power_norms(0.5 * np.eye(3), 1100)
+    assert norms.tolist() == [math.ldexp(1.0, -k) for k in range(1101)]  # 2^-k, 0 beyond 2^-1074
+
+
 @pytest.mark.parametrize("target", [0.5, 1.0, 3.0])
 def test_scaling_hits_the_target(target):
     A = np.random.default_rng(2).normal(size=(5, 5))
@@ -89,3 +158,9 @@ def test_bad_input_is_a_clear_error():
         spectral.scale_to_radius(np.array([[0.0, 1.0], [0.0, 0.0]]), 1.0)
     with pytest.raises(ValueError, match="target must be a finite number > 0"):
         spectral.scale_to_norm(np.eye(2), -1.0)
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
+        spectral.power_iteration(np.eye(2), rng=np.random.default_rng(0), tol=-1)
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
+        spectral.power_iteration(np.eye(2), rng=np.random.default_rng(0), tol=np.nan)
+    with pytest.raises(ValueError, match="n_iter must be a positive integer"):
+        spectral.power_iteration(np.eye(2), rng=np.random.default_rng(0), n_iter=0)
