@@ -21,7 +21,7 @@ import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-from gradcourse import jacobians, rnn  # noqa: E402
+from gradcourse import jacobians, losses, rnn, stacking, tasks, train, updates  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_BUDGET_S = 20.0
@@ -50,8 +50,8 @@ def contribution_map_case(T=1000, n_h=128):
     params = rnn.init_params(1, n_h, 1, rng=rng)
     x = rng.normal(size=(T, 1, 1))
     fwd = rnn.forward(params, x)
-    _, dy = rnn.mse(fwd.y, np.zeros_like(fwd.y))
-    return lambda: jacobians.contribution_map(params, x, fwd, dy)
+    _, dy = losses.mse(fwd.y, np.zeros_like(fwd.y))
+    return lambda: jacobians.contribution_map(params, fwd, dy)
 
 
 def bptt_case(T=500, B=64, n_h=128, n_x=8):
@@ -86,6 +86,22 @@ def torch_bptt_case(T=500, B=64, n_h=128, n_x=8):
     return run
 
 
+def training_case(n_models, one_after_another=False, steps=20, T=50, B=64, n_h=32):
+    """``steps`` steps of clipped SGD on the adding problem for ``n_models`` RNNs, stacked
+    along a model axis (or, with ``one_after_another``, each trained alone in turn)."""
+    seeds = [rnn.init_params(2, n_h, 1, rng=np.random.default_rng(s)) for s in range(n_models)]
+    task = lambda rng: tasks.adding_problem(T=T, batch=B, rng=rng)  # noqa: E731
+
+    def fit(params):
+        train.train(rnn, params, task, steps=steps, lr=0.01, update=updates.clip_by_global_norm(1.0),
+                    rng=np.random.default_rng(1), loss_at="last_step")
+
+    if one_after_another:
+        return lambda: [fit(p) for p in seeds]
+    params = seeds[0] if n_models == 1 else stacking.stack(seeds)
+    return lambda: fit(params)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strict", action="store_true", help="exit 1 if a budget is exceeded")
@@ -94,6 +110,10 @@ def main():
     results = []  # (what, seconds, budget or None)
     results.append(("t-by-k map, T=1000, n_h=128", best_of(contribution_map_case()), 2.0))
     results.append(("BPTT forward+backward, T=500, B=64, n_h=128", best_of(bptt_case()), None))
+    one = best_of(training_case(1))
+    results.append(("train 1 RNN, 20 steps (T=50, B=64, n_h=32)", one, None))
+    results.append(("train 16 RNNs stacked, 20 steps", best_of(training_case(16)), 4 * one))
+    results.append(("train 16 RNNs one after another, 20 steps", best_of(training_case(16, True), repeat=1), None))
     torch_case = torch_bptt_case()
     if torch_case is not None:
         results.append(("the same with PyTorch autograd (for comparison)", best_of(torch_case), None))

@@ -127,3 +127,15 @@ def f_prime_from_output(activation, activation_kwargs, h):
     keeps the tiny true value; the t-by-k maps of :mod:`gradcourse.jacobians` use the latter.
     """
     return _FROM_OUTPUT[activation](h, **activation_kwargs)
+
+
+def times(u, W):
+    """u @ W for arrays of steps and sequences, one matrix product per model.
+
+    ``u`` has shape (*M, T, B, m) or, shared by all models, (T, B, m); ``W`` has shape
+    (*M, m, n). The (T, B) axes are merged first, so each model takes one product of a
+    (T B, m) matrix rather than T small ones. Returns (*M, T, B, n).
+    """
+    T, B, m = u.shape[-3:]
+    merged = u.reshape(u.shape[:-3] + (T * B, m)) @ W
+    return merged.reshape(merged.shape[:-2] + (T, B, W.shape[-1]))

@@ -137,14 +137,14 @@ def forward(params, x, *, h0=None, c0=None, check_finite=True):
     c, h = np.empty(M + (T, B, n_h)), np.empty(M + (T, B, n_h))
     W_h_T = swap(params["W_h"])
     with np.errstate(over="ignore", invalid="ignore"):
-        z_in = x @ swap(params["W_x"])[..., None, :, :] + params["b"][..., None, None, :]  # input part, all steps
+        z_in = _params.times(x, swap(params["W_x"])) + params["b"][..., None, None, :]  # input part, all steps
         for t in range(T):
             z = z_in[..., t, :, :] + h_prev @ W_h_T  # (*M, B, 4 n_h)
             z = np.moveaxis(z.reshape(z.shape[:-1] + (4, n_h)), -2, 0)  # (4, *M, B, n_h), gate-major
             i, f, g, o = gates[..., t, :, :] = sigmoid(z[0]), sigmoid(z[1]), tanh(z[2]), sigmoid(z[3])
             c[..., t, :, :] = c_prev = f * c_prev + i * g
             h[..., t, :, :] = h_prev = o * tanh(c_prev)
-        y = h @ swap(params["W_hy"])[..., None, :, :] + params["b_y"][..., None, None, :]
+        y = _params.times(h, swap(params["W_hy"])) + params["b_y"][..., None, None, :]
     if check_finite:
         _params.first_nonfinite_step("the output y_t", y)
     return Forward(x, h0, c0, gates, c, h, y, _params.fingerprint(params))
@@ -185,7 +185,7 @@ def backward(params, fwd, dy, *, check_finite=True):
     c_prev = _previous(fwd.c0, fwd.c)
     W_h = params["W_h"]
     with np.errstate(over="ignore", invalid="ignore"):
-        dh_out = dy @ params["W_hy"][..., None, :, :]
+        dh_out = _params.times(dy, params["W_hy"])
         dz = np.empty(fwd.c.shape[:-1] + (4 * fwd.c.shape[-1],))
         dh_next = dc_next = 0.0
         for t in reversed(range(dz.shape[-3])):

@@ -31,6 +31,7 @@ True
 (4, 4)
 """
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -209,14 +210,14 @@ def forward(params, x, *, h0=None, activation="tanh", check_finite=True, **activ
         h0 = np.broadcast_to(_params.core("h0", h0, M if h0.ndim > 2 else (), (B, n_h)), M + (B, n_h))
     W_hh_T = swap(params["W_hh"])
     with np.errstate(over="ignore", invalid="ignore"):  # detected below, with the step
-        a_in = x @ swap(params["W_xh"])[..., None, :, :] + params["b_h"][..., None, None, :]
+        a_in = _params.times(x, swap(params["W_xh"])) + params["b_h"][..., None, None, :]
         a = np.empty(M + (T, B, n_h))
         h = np.empty_like(a)
         h_prev = h0
         for t in range(T):
             a[..., t, :, :] = h_prev @ W_hh_T + a_in[..., t, :, :]
             h[..., t, :, :] = h_prev = f(a[..., t, :, :])
-        y = h @ swap(params["W_hy"])[..., None, :, :] + params["b_y"][..., None, None, :]
+        y = _params.times(h, swap(params["W_hy"])) + params["b_y"][..., None, None, :]
     if check_finite:
         _params.first_nonfinite_step("the hidden state h_t", h)
         _params.first_nonfinite_step("the output y_t", y)
@@ -267,18 +268,20 @@ def backward(params, fwd, dy, *, check_finite=True):
     _params.check_record(params, fwd, Forward, "rnn")
     dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
     W_hh = params["W_hh"]
+    f_prime = partial(_params.f_prime_from_output, fwd.activation, fwd.activation_kwargs)
     with np.errstate(over="ignore", invalid="ignore"):  # detected below, with the step
-        f_prime_a = _params.f_prime_from_output(fwd.activation, fwd.activation_kwargs, fwd.h)  # f'(a_t), all t
-        dh_out = dy @ params["W_hy"][..., None, :, :]  # direct part of dL/dh_t
+        dh_out = _params.times(dy, params["W_hy"])  # direct part of dL/dh_t
         da = np.empty_like(fwd.a)  # dL/da_t
         dh_next = 0.0  # what flows back from step t + 1
         for t in reversed(range(da.shape[-3])):
-            da[..., t, :, :] = (dh_out[..., t, :, :] + dh_next) * f_prime_a[..., t, :, :]
-            dh_next = da[..., t, :, :] @ W_hh
-        h_prev = np.concatenate([fwd.h0[..., None, :, :], fwd.h[..., :-1, :, :]], axis=-3)  # h_{t-1}
+            step = (..., t, slice(None), slice(None))
+            da[step] = (dh_out[step] + dh_next) * f_prime(fwd.h[step])  # f'(a_t), from h_t
+            dh_next = da[step] @ W_hh
+        later = (..., slice(1, None), slice(None), slice(None))  # steps 2..T, whose h_{t-1} is in h
         grads = {
             "W_xh": _params.sum_outer(da, fwd.x),
-            "W_hh": _params.sum_outer(da, h_prev),
+            # sum_t dL/da_t h_{t-1}^T: h_0 for t = 1, then the recorded states
+            "W_hh": _params.sum_outer(da[later], fwd.h[..., :-1, :, :]) + swap(da[..., 0, :, :]) @ fwd.h0,
             "b_h": da.sum(axis=(-3, -2)),
             "W_hy": _params.sum_outer(dy, fwd.h),
             "b_y": dy.sum(axis=(-3, -2)),
