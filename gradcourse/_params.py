@@ -2,7 +2,7 @@
 forward records that know which parameters made them, and sums over time and batch.
 
 A parameter dict may carry leading *model axes*: every array has shape
-``(*model_shape, *core_shape)``, where the core shape is that of one model. S models
+``(model_shape..., *core_shape)``, where the core shape is that of one model. S models
 (different seeds, different learning rates) then run as one, since numpy's matmul
 broadcasts over the leading axes. ``model_shape == ()`` is the usual single model.
 """
@@ -42,7 +42,7 @@ def check(params, core_ndims, names_hint):
 
 
 def core(name, arr, model_shape, core_shape):
-    """Check that ``arr`` (already an array) has shape ``(*model_shape, *core_shape)``;
+    """Check that ``arr`` (already an array) has shape ``(model_shape..., *core_shape)``;
     ``None`` in ``core_shape`` is a free size."""
     want = tuple(model_shape) + tuple(core_shape)
     if arr.ndim != len(want) or any(w is not None and w != s for w, s in zip(want, arr.shape)):
@@ -52,7 +52,7 @@ def core(name, arr, model_shape, core_shape):
 
 
 def sequence(name, x, model_shape, n):
-    """Inputs of shape (T, B, n), shared by all models, or (*model_shape, T, B, n)."""
+    """Inputs of shape (T, B, n), shared by all models, or (model_shape..., T, B, n)."""
     x = _checks.as_array(name, x)
     if x.ndim == 3:
         core(name, x, (), (None, None, n))
@@ -90,8 +90,8 @@ def swap(W):
 def sum_outer(u, v):
     """sum over steps t and sequences b of u[t, b] v[t, b]^T, per model, as one matrix product.
 
-    ``u`` has shape (*M, T, B, n); ``v`` has shape (*M, T, B, m) or, shared by all
-    models, (T, B, m). Returns (*M, n, m).
+    ``u`` has shape (M..., T, B, n); ``v`` has shape (M..., T, B, m) or, shared by all
+    models, (T, B, m). Returns (M..., n, m).
     """
     v = np.broadcast_to(v, u.shape[:-1] + v.shape[-1:])
     lead = u.shape[:-3]
@@ -132,9 +132,9 @@ def f_prime_from_output(activation, activation_kwargs, h):
 def times(u, W):
     """u @ W for arrays of steps and sequences, one matrix product per model.
 
-    ``u`` has shape (*M, T, B, m) or, shared by all models, (T, B, m); ``W`` has shape
-    (*M, m, n). The (T, B) axes are merged first, so each model takes one product of a
-    (T B, m) matrix rather than T small ones. Returns (*M, T, B, n).
+    ``u`` has shape (M..., T, B, m) or, shared by all models, (T, B, m); ``W`` has shape
+    (M..., m, n). The (T, B) axes are merged first, so each model takes one product of a
+    (T B, m) matrix rather than T small ones. Returns (M..., T, B, n).
     """
     T, B, m = u.shape[-3:]
     merged = u.reshape(u.shape[:-3] + (T * B, m)) @ W

@@ -46,7 +46,7 @@ def mse(y, y_target, *, model_ndim=0, check_finite=True):
 
     Parameters
     ----------
-    y : array_like, shape (*M, ..., B, n)
+    y : array_like, shape (M..., ..., B, n)
         Outputs; the first ``model_ndim`` axes M index models.
     y_target : array_like
         Targets, the shape of ``y`` or of a trailing part of it (shared by all models).
@@ -87,9 +87,9 @@ def mse_last_step(y, y_target, *, model_ndim=0, check_finite=True):
 
     Parameters
     ----------
-    y : array_like, shape (*M, T, B, n)
+    y : array_like, shape (M..., T, B, n)
         Outputs at every step.
-    y_target : array_like, shape (B, n) or (*M, B, n)
+    y_target : array_like, shape (B, n) or (M..., B, n)
         Targets for the last step.
     model_ndim, check_finite
         As in :func:`mse`.
@@ -97,7 +97,7 @@ def mse_last_step(y, y_target, *, model_ndim=0, check_finite=True):
     Returns
     -------
     loss : float, or numpy.ndarray of shape M
-    dy : numpy.ndarray, shape (*M, T, B, n)
+    dy : numpy.ndarray, shape (M..., T, B, n)
         Zero except at the last step.
 
     Examples
@@ -109,7 +109,7 @@ def mse_last_step(y, y_target, *, model_ndim=0, check_finite=True):
     y = _checks.as_array("y", y, finite=False)
     model_ndim = _model_ndim(model_ndim, y, 3)
     if y.ndim != model_ndim + 3:
-        raise ValueError(f"y must have shape (*M, T, B, n) with {model_ndim} model axes, got shape {y.shape}")
+        raise ValueError(f"y must have shape (M..., T, B, n) with {model_ndim} model axes, got shape {y.shape}")
     loss, dy_last = mse(y[..., -1, :, :], y_target, model_ndim=model_ndim, check_finite=check_finite)
     dy = np.zeros_like(y)
     dy[..., -1, :, :] = dy_last

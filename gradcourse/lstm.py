@@ -98,13 +98,13 @@ def check_params(params):
 class Forward(NamedTuple):
     """What the forward pass records (time-major; steps 1..T at index 0..T-1)."""
 
-    x: np.ndarray  #: inputs, (T, B, n_x) or (*M, T, B, n_x)
-    h0: np.ndarray  #: initial hidden state, (*M, B, n_h)
-    c0: np.ndarray  #: initial cell state, (*M, B, n_h)
-    gates: np.ndarray  #: i, f, g, o for every step, (4, *M, T, B, n_h)
-    c: np.ndarray  #: cell states c_1..c_T, (*M, T, B, n_h)
-    h: np.ndarray  #: hidden states h_1..h_T, (*M, T, B, n_h)
-    y: np.ndarray  #: outputs y_1..y_T, (*M, T, B, n_y)
+    x: np.ndarray  #: inputs, (T, B, n_x) or (M..., T, B, n_x)
+    h0: np.ndarray  #: initial hidden state, (M..., B, n_h)
+    c0: np.ndarray  #: initial cell state, (M..., B, n_h)
+    gates: np.ndarray  #: i, f, g, o for every step, (4, M..., T, B, n_h)
+    c: np.ndarray  #: cell states c_1..c_T, (M..., T, B, n_h)
+    h: np.ndarray  #: hidden states h_1..h_T, (M..., T, B, n_h)
+    y: np.ndarray  #: outputs y_1..y_T, (M..., T, B, n_y)
     params_id: tuple  #: fingerprint of the parameters that made this record
 
 
@@ -118,7 +118,7 @@ def _initial(name, value, M, B, n_h):
 def forward(params, x, *, h0=None, c0=None, check_finite=True):
     """Run the LSTM over a batch of sequences ``x`` of shape (T, B, n_x).
 
-    The initial states ``h0`` and ``c0``, of shape (B, n_h) or (*M, B, n_h), are zero
+    The initial states ``h0`` and ``c0``, of shape (B, n_h) or (M..., B, n_h), are zero
     unless given. ``check_finite`` as in :func:`gradcourse.rnn.forward`.
 
     Examples
@@ -139,8 +139,8 @@ def forward(params, x, *, h0=None, c0=None, check_finite=True):
     with np.errstate(over="ignore", invalid="ignore"):
         z_in = _params.times(x, swap(params["W_x"])) + params["b"][..., None, None, :]  # input part, all steps
         for t in range(T):
-            z = z_in[..., t, :, :] + h_prev @ W_h_T  # (*M, B, 4 n_h)
-            z = np.moveaxis(z.reshape(z.shape[:-1] + (4, n_h)), -2, 0)  # (4, *M, B, n_h), gate-major
+            z = z_in[..., t, :, :] + h_prev @ W_h_T  # (M..., B, 4 n_h)
+            z = np.moveaxis(z.reshape(z.shape[:-1] + (4, n_h)), -2, 0)  # (4, M..., B, n_h), gate-major
             i, f, g, o = gates[..., t, :, :] = sigmoid(z[0]), sigmoid(z[1]), tanh(z[2]), sigmoid(z[3])
             c[..., t, :, :] = c_prev = f * c_prev + i * g
             h[..., t, :, :] = h_prev = o * tanh(c_prev)

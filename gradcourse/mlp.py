@@ -8,7 +8,7 @@ with h_0 = x. Parameters live in a dict with keys ``W1, b1, ..., WL, bL``; ``W_l
 shape (n_l, n_{l-1}). The loss is the squared error averaged over the batch,
 L = 1/(2B) sum_b ||y_b - y*_b||^2. The backward pass mirrors the forward pass line
 by line: dL/da_l = (dL/da_{l+1} W_{l+1}) * f'(a_l). Parameters may carry leading model
-axes M, as in :mod:`gradcourse.rnn`; the inputs ``x`` are (B, n_0), shared, or (*M, B, n_0).
+axes M, as in :mod:`gradcourse.rnn`; the inputs ``x`` are (B, n_0), shared, or (M..., B, n_0).
 
 Examples
 --------
@@ -121,8 +121,8 @@ class Forward(NamedTuple):
     Layer l's arrays sit at list index l - 1, as time step t's do in the recurrent models.
     """
 
-    x: np.ndarray  #: the input h_0, (B, n_0) or (*M, B, n_0)
-    a: list  #: pre-activations a_1, ..., a_L, each (*M, B, n_l)
+    x: np.ndarray  #: the input h_0, (B, n_0) or (M..., B, n_0)
+    a: list  #: pre-activations a_1, ..., a_L, each (M..., B, n_l)
     h: list  #: hidden outputs h_1, ..., h_{L-1}
     y: np.ndarray  #: the output y = a_L
     activation: str  #: name of f
@@ -277,7 +277,7 @@ def dead_fraction(params, x, *, activation="relu", **activation_kwargs):
 
     Returns
     -------
-    numpy.ndarray, shape (*M, L - 1)
+    numpy.ndarray, shape (M..., L - 1)
 
     Examples
     --------

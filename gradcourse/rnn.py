@@ -14,8 +14,8 @@ keys ``W_xh`` (n_h, n_x), ``W_hh`` (n_h, n_h), ``b_h`` (n_h,), ``W_hy`` (n_y, n_
 so ``W_hh h`` is written ``h @ W_hh.T`` in the code.
 
 Every array may carry leading model axes M (see :mod:`gradcourse.stacking`): parameters
-(*M, n_h, n_h) and so on, states and outputs (*M, T, B, n); inputs either (T, B, n_x),
-shared by all models, or (*M, T, B, n_x).
+(M..., n_h, n_h) and so on, states and outputs (M..., T, B, n); inputs either (T, B, n_x),
+shared by all models, or (M..., T, B, n_x).
 
 Examples
 --------
@@ -151,11 +151,11 @@ def check_params(params):
 class Forward(NamedTuple):
     """What the forward pass records: everything backpropagation needs (time-major)."""
 
-    x: np.ndarray  #: inputs x_1..x_T, (T, B, n_x) or (*M, T, B, n_x)
-    h0: np.ndarray  #: initial state h_0, (*M, B, n_h)
-    a: np.ndarray  #: pre-activations a_1..a_T, (*M, T, B, n_h)
-    h: np.ndarray  #: hidden states h_1..h_T, (*M, T, B, n_h)
-    y: np.ndarray  #: outputs y_1..y_T, (*M, T, B, n_y)
+    x: np.ndarray  #: inputs x_1..x_T, (T, B, n_x) or (M..., T, B, n_x)
+    h0: np.ndarray  #: initial state h_0, (M..., B, n_h)
+    a: np.ndarray  #: pre-activations a_1..a_T, (M..., T, B, n_h)
+    h: np.ndarray  #: hidden states h_1..h_T, (M..., T, B, n_h)
+    y: np.ndarray  #: outputs y_1..y_T, (M..., T, B, n_y)
     activation: str  #: name of f
     activation_kwargs: dict  #: its parameters, e.g. {"alpha": 0.01} for leaky ReLU
     params_id: tuple  #: fingerprint of the parameters that made this record
@@ -168,9 +168,9 @@ def forward(params, x, *, h0=None, activation="tanh", check_finite=True, **activ
     ----------
     params : dict
         Parameters as made by :func:`init_params` (optionally with model axes).
-    x : array_like, shape (T, B, n_x) or (*M, T, B, n_x)
+    x : array_like, shape (T, B, n_x) or (M..., T, B, n_x)
         Inputs, time-major.
-    h0 : array_like, shape (B, n_h) or (*M, B, n_h), optional
+    h0 : array_like, shape (B, n_h) or (M..., B, n_h), optional
         Initial state; zeros if omitted.
     activation : str, default "tanh"
         Name of the nonlinearity f (see :data:`gradcourse.activations.NAMES`).

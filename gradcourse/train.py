@@ -33,9 +33,9 @@ class History(NamedTuple):
     """What :func:`train` recorded; M is the model shape, () for one model."""
 
     params: dict  #: parameters after the last update
-    losses: np.ndarray  #: (steps, *M): the loss at each step, before its update; NaN once a model stopped
-    global_norms: np.ndarray  #: (steps, *M): the norm of the whole gradient, before clipping
-    grad_norms: dict  #: parameter name -> (steps, *M): the norm of that gradient, before clipping
+    losses: np.ndarray  #: (steps, M...): the loss at each step, before its update; NaN once a model stopped
+    global_norms: np.ndarray  #: (steps, M...): the norm of the whole gradient, before clipping
+    grad_norms: dict  #: parameter name -> (steps, M...): the norm of that gradient, before clipping
     stopped: object  #: why each model stopped early ("" if it ran all its steps): a str, or an array of str
 
 
