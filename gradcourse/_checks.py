@@ -60,6 +60,8 @@ def _real_array(name, value):
     """``value`` as an array of real numbers, refusing anything float() would have to guess at."""
     if isinstance(value, (str, bytes)):
         raise ValueError(f"{name} must be a real numeric array, got a {type(value).__name__}: {value!r:.40}")
+    if isinstance(value, np.ma.MaskedArray):  # np.asarray would drop the mask
+        raise ValueError(f"{name} must be a plain array, not a masked array: fill or drop the masked entries first")
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as err:  # ragged nested lists, unconvertible objects

@@ -4,6 +4,10 @@ Every function takes the pre-activation ``a`` (any shape) and works elementwise.
 A derivative is named after its function with ``_prime`` and, like the function,
 takes the pre-activation, so that backpropagation reads ``f_prime(a) * dh``.
 
+``a`` may be any real array, of any size: +-inf give the limits, NaN stays NaN (it is
+never made finite), and nothing overflows or warns, even under ``np.seterr(all="raise")``.
+Complex, boolean, object and string input raises ``ValueError`` instead of being converted.
+
 Examples
 --------
 >>> import numpy as np

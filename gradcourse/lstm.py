@@ -35,7 +35,6 @@ import numpy as np
 
 from . import _checks, _params, losses
 from ._params import swap
-from .activations import sigmoid, tanh
 from .rnn import LOSS_AT, Sizes
 
 __all__ = ["PARAM_NAMES", "GATES", "init_params", "check_params", "Forward", "forward", "backward",
@@ -103,9 +102,27 @@ class Forward(NamedTuple):
     c0: np.ndarray  #: initial cell state, (M..., B, n_h)
     gates: np.ndarray  #: i, f, g, o for every step, (4, M..., T, B, n_h)
     c: np.ndarray  #: cell states c_1..c_T, (M..., T, B, n_h)
+    tanh_c: np.ndarray  #: tanh(c_t), kept for the backward pass
     h: np.ndarray  #: hidden states h_1..h_T, (M..., T, B, n_h)
     y: np.ndarray  #: outputs y_1..y_T, (M..., T, B, n_y)
     params_id: tuple  #: fingerprint of the parameters that made this record
+
+
+#: Per gate, the factor inside its tanh: sigma(z) = (1 + tanh(z / 2)) / 2 for i, f, o; tanh(z) for g.
+_HALF = np.array([0.5, 0.5, 1.0, 0.5])
+
+
+def _gate_values(z, n_h):
+    """i, f, g, o from the stacked pre-activations z (..., 4 n_h), with one call of tanh.
+
+    The sigmoid gates use sigma(z) = (1 + tanh(z / 2)) / 2, equal to
+    :func:`gradcourse.activations.sigmoid` to about 1e-16 in absolute terms, so that all four
+    gates take a single pass of the transcendental function (the forward pass's main cost).
+    """
+    z = np.moveaxis(z.reshape(z.shape[:-1] + (4, n_h)), -2, 0)  # (4, ..., n_h), gate-major
+    t = np.tanh(z * _HALF.reshape((4,) + (1,) * (z.ndim - 1)))
+    t[[0, 1, 3]] = 0.5 + 0.5 * t[[0, 1, 3]]
+    return t
 
 
 def _initial(name, value, M, B, n_h):
@@ -134,27 +151,26 @@ def forward(params, x, *, h0=None, c0=None, check_finite=True):
     T, B = x.shape[-3:-1]
     h_prev, c_prev = h0, c0 = _initial("h0", h0, M, B, n_h), _initial("c0", c0, M, B, n_h)
     gates = np.empty((4,) + M + (T, B, n_h))
-    c, h = np.empty(M + (T, B, n_h)), np.empty(M + (T, B, n_h))
+    c, tanh_c, h = (np.empty(M + (T, B, n_h)) for _ in range(3))
     W_h_T = swap(params["W_h"])
     with np.errstate(over="ignore", invalid="ignore"):
         z_in = _params.times(x, swap(params["W_x"])) + params["b"][..., None, None, :]  # input part, all steps
         for t in range(T):
             z = z_in[..., t, :, :] + h_prev @ W_h_T  # (M..., B, 4 n_h)
-            z = np.moveaxis(z.reshape(z.shape[:-1] + (4, n_h)), -2, 0)  # (4, M..., B, n_h), gate-major
-            i, f, g, o = gates[..., t, :, :] = sigmoid(z[0]), sigmoid(z[1]), tanh(z[2]), sigmoid(z[3])
+            i, f, g, o = gates[..., t, :, :] = _gate_values(z, n_h)
             c[..., t, :, :] = c_prev = f * c_prev + i * g
-            h[..., t, :, :] = h_prev = o * tanh(c_prev)
+            tanh_c[..., t, :, :] = np.tanh(c_prev)
+            h[..., t, :, :] = h_prev = o * tanh_c[..., t, :, :]
         y = _params.times(h, swap(params["W_hy"])) + params["b_y"][..., None, None, :]
     if check_finite:
         _params.first_nonfinite_step("the output y_t", y)
-    return Forward(x, h0, c0, gates, c, h, y, _params.fingerprint(params))
+    return Forward(x, h0, c0, gates, c, tanh_c, h, y, _params.fingerprint(params))
 
 
-def _step_back(W_h, gates_t, c_prev, c_t, dh, dc):
+def _step_back(W_h, gates_t, c_prev, tanh_c, dh, dc):
     """One step of BPTT: from (dL/dh_t, dL/dc_t through later steps) to dz_t and the signals
     for step t - 1. Works for any leading shape, so it serves a whole lag of the map at once."""
     i, f, g, o = gates_t
-    tanh_c = tanh(c_t)
     dc = dc + dh * o * (1.0 - tanh_c**2)
     # dL/dz for the four blocks side by side, (..., 4 n_h) in the layout of z
     dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=-1)
@@ -191,7 +207,7 @@ def backward(params, fwd, dy, *, check_finite=True):
         for t in reversed(range(dz.shape[-3])):
             step = (slice(None),) * (dz.ndim - 3) + (t,)
             dz[step], dh_next, dc_next = _step_back(
-                W_h, fwd.gates[(slice(None),) + step], c_prev[step], fwd.c[step], dh_out[step] + dh_next, dc_next
+                W_h, fwd.gates[(slice(None),) + step], c_prev[step], fwd.tanh_c[step], dh_out[step] + dh_next, dc_next
             )
         grads = {
             "W_x": _params.sum_outer(dz, fwd.x),
@@ -255,11 +271,11 @@ def signal_map(params, fwd, dy):
         k = np.arange(T - d)
         H[k + d, k] = np.sqrt(np.einsum("kbi,kbi->k", dh, dh))
         # dc holds dL_t/dc_k through the steps after k; the full dL_t/dc_k adds the path via h_k.
-        o_k, c_k = fwd.gates[3, : T - d], fwd.c[: T - d]
-        dc_full = dc + dh * o_k * (1.0 - tanh(c_k) ** 2)
+        o_k, tanh_c_k = fwd.gates[3, : T - d], fwd.tanh_c[: T - d]
+        dc_full = dc + dh * o_k * (1.0 - tanh_c_k**2)
         C[k + d, k] = np.sqrt(np.einsum("kbi,kbi->k", dc_full, dc_full))
         if d + 1 < T:
             # move every row from its step k back to k - 1: rows k = 1..T-d-1
             rows = slice(1, T - d)
-            _, dh, dc = _step_back(params["W_h"], fwd.gates[:, rows], c_prev[rows], fwd.c[rows], dh[1:], dc[1:])
+            _, dh, dc = _step_back(params["W_h"], fwd.gates[:, rows], c_prev[rows], fwd.tanh_c[rows], dh[1:], dc[1:])
     return H, C
