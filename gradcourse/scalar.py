@@ -3,7 +3,8 @@
 With one unit, the step Jacobian J_i = w f'(a_i) is a number, and the signal that
 reaches back k steps is multiplied by the product of k of them. This module holds
 the products, where float64 gives up on them, and the one-unit network of Pascanu,
-Mikolov and Bengio (2013), x_t = w sigma(x_{t-1}) + b, whose loss surface has walls.
+Mikolov and Bengio (2013), x_t = w sigma(x_{t-1}) + b with the loss (sigma(x_50) - 0.7)^2,
+whose loss surface has walls.
 
 Examples
 --------
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import _checks, activations
 
-__all__ = ["running_products", "first_zero_or_nonfinite", "one_unit_trajectory", "pascanu_loss_and_grad"]
+__all__ = ["running_products", "first_zero_or_nonfinite", "one_unit_trajectory", "pascanu_loss_and_grad", "OUTPUTS"]
 
 
 def running_products(factors):
@@ -126,31 +127,65 @@ def one_unit_trajectory(w, b, *, x0=0.5, T=50):
     return x, dx_dw, dx_db
 
 
-def pascanu_loss_and_grad(w, b, *, x0=0.5, T=50, target=0.7):
-    """Loss L = (x_T - target)^2 of the one-unit network, and its gradient (dL/dw, dL/db).
+#: What the loss of :func:`pascanu_loss_and_grad` compares with the target.
+OUTPUTS = ("sigmoid", "state")
+
+
+def pascanu_loss_and_grad(w, b, *, x0=0.5, T=50, target=0.7, output="sigmoid"):
+    """Loss of the one-unit network of Pascanu et al. (2013) and its gradient (dL/dw, dL/db).
+
+    With ``output="sigmoid"`` (the default, the paper's loss) the network's output is
+    sigma(x_T) and L = (sigma(x_T) - target)^2, bounded because sigma lies in (0, 1).
+    With ``output="state"`` the state itself is compared, L = (x_T - target)^2: a variant
+    with the same walls, whose loss is unbounded.
+    The derivatives of x_T are carried forward as in :func:`one_unit_trajectory`, and the
+    chain rule adds sigma'(x_T) for the sigmoid output:
+    dL/dw = 2 (sigma(x_T) - target) sigma'(x_T) dx_T/dw, and the same with b.
 
     Parameters
     ----------
     w, b : array_like
         Broadcastable grids of parameters.
     x0, T, target : float, int, float
-        Start, number of steps and target; the defaults are those of Pascanu et al. (2013).
+        Start, number of steps and target; the defaults, 0.5, 50 and 0.7, are the paper's.
+    output : {"sigmoid", "state"}, default "sigmoid"
+        Compare sigma(x_T) (the paper) or x_T (the variant) with the target.
 
     Returns
     -------
     loss, dL_dw, dL_db : numpy.ndarray
+        Each of the broadcast shape of ``w`` and ``b``.
+
+    Raises
+    ------
+    ValueError
+        If ``output`` is not one of :data:`OUTPUTS`, or another argument is invalid.
+    gradcourse.errors.NonFiniteError
+        If the loss or a derivative overflows float64 (only for enormous ``w`` or ``b``).
 
     Examples
     --------
-    >>> loss, dL_dw, dL_db = pascanu_loss_and_grad(0.0, 0.7)
+    With w = 0 the state is x_t = b from the first step on; for b = 0 the output is
+    sigma(0) = 1/2, so L = (1/2 - 0.7)^2 and dL/db = 2 (1/2 - 0.7) sigma'(0) = -0.1:
+
+    >>> loss, dL_dw, dL_db = pascanu_loss_and_grad(0.0, 0.0)
+    >>> round(float(loss), 12), round(float(dL_db), 12)
+    (0.04, -0.1)
+    >>> loss, dL_dw, dL_db = pascanu_loss_and_grad(0.0, 0.7, output="state")
     >>> float(loss), float(dL_db)
     (0.0, 0.0)
     """
+    output = _checks.one_of("output", output, OUTPUTS)
     target = _checks.real_float("target", target)
     x_T, dx_dw, dx_db = one_unit_trajectory(w, b, x0=x0, T=T)
-    r = x_T - target
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):  # overflow is reported below
-        out = r**2, 2 * r * dx_dw, 2 * r * dx_db
+        if output == "sigmoid":
+            r = activations.sigmoid(x_T) - target
+            dL_dx = 2 * r * activations.sigmoid_prime(x_T)
+        else:
+            r = x_T - target
+            dL_dx = 2 * r
+        out = r**2, dL_dx * dx_dw, dL_dx * dx_db
     for name, value in zip(("the loss L", "dL/dw", "dL/db"), out):
         if not np.all(np.isfinite(value)):
             raise _checks.NonFiniteError(f"{name} overflowed to inf or NaN: |w| or |b| is too large for float64")

@@ -44,14 +44,81 @@ def test_trajectory_follows_the_recurrence():
     assert scalar.one_unit_trajectory(w, b, T=7)[0] == pytest.approx(x, rel=1e-14)
 
 
-@pytest.mark.parametrize("w, b", [(2.0, -1.0), (5.0, -2.0), (-3.0, 1.5), (8.0, -3.7)])
-def test_forward_mode_derivatives_match_finite_differences(w, b):
-    loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(w, b)
-    eps = 1e-6
-    fd_w = (scalar.pascanu_loss_and_grad(w + eps, b)[0] - scalar.pascanu_loss_and_grad(w - eps, b)[0]) / (2 * eps)
-    fd_b = (scalar.pascanu_loss_and_grad(w, b + eps)[0] - scalar.pascanu_loss_and_grad(w, b - eps)[0]) / (2 * eps)
+def _central_differences(w, b, eps=1e-6, **kwargs):
+    def loss(w_, b_):
+        return float(scalar.pascanu_loss_and_grad(w_, b_, **kwargs)[0])
+
+    return (loss(w + eps, b) - loss(w - eps, b)) / (2 * eps), (loss(w, b + eps) - loss(w, b - eps)) / (2 * eps)
+
+
+@pytest.mark.parametrize("output", scalar.OUTPUTS)
+@pytest.mark.parametrize("w, b", [(2.0, -1.0), (5.0, -2.0), (-3.0, 1.5), (8.0, -3.7), (-6.0, 4.0)])
+def test_forward_mode_derivatives_match_finite_differences(w, b, output):
+    loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(w, b, output=output)
+    fd_w, fd_b = _central_differences(w, b, output=output)
     assert dL_dw == pytest.approx(fd_w, rel=1e-6, abs=1e-9)
     assert dL_db == pytest.approx(fd_b, rel=1e-6, abs=1e-9)
+
+
+def test_the_default_is_the_papers_loss_through_the_sigmoid():
+    w, b = 5.0, -2.0
+    x_T = scalar.one_unit_trajectory(w, b)[0]
+    assert scalar.pascanu_loss_and_grad(w, b)[0] == pytest.approx((sigmoid(x_T) - 0.7) ** 2, rel=1e-14)
+    assert scalar.pascanu_loss_and_grad(w, b, output="state")[0] == pytest.approx((x_T - 0.7) ** 2, rel=1e-14)
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 50])
+@pytest.mark.parametrize("output", scalar.OUTPUTS)
+def test_closed_form_with_no_recurrence(T, output):
+    # w = 0: x_t = b for t >= 1, so dx_T/db = 1 and dx_T/dw = sigma(x_{T-1}), which is
+    # sigma(x0) for T = 1 and sigma(b) after. At b = ln 3, sigma(b) = 3/4 and
+    # sigma'(b) = 3/16, so every number below is a short fraction.
+    b = math.log(3.0)
+    s_prev = sigmoid(0.5) if T == 1 else 0.75
+    if output == "sigmoid":
+        loss, dL_dx = (0.75 - 0.7) ** 2, 2 * (0.75 - 0.7) * 3 / 16  # 0.0025 and 0.01875
+    else:
+        loss, dL_dx = (b - 0.7) ** 2, 2 * (b - 0.7)
+    got = scalar.pascanu_loss_and_grad(0.0, b, T=T, output=output)
+    assert got[0] == pytest.approx(loss, rel=1e-12)
+    assert got[1] == pytest.approx(dL_dx * s_prev, rel=1e-12)
+    assert got[2] == pytest.approx(dL_dx, rel=1e-12)
+
+
+def test_closed_form_at_b_zero_by_hand():
+    # w = 0, b = 0: sigma(x_T) = 1/2, sigma' = 1/4, L = 0.2^2, dL/db = -0.1, dL/dw = -0.1 / 2.
+    loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(0.0, 0.0)
+    assert (loss, dL_dw, dL_db) == pytest.approx((0.04, -0.05, -0.1), rel=1e-12)
+
+
+@pytest.mark.parametrize("T", [1, 10, 50])
+def test_on_the_wall_the_derivatives_are_geometric_sums(T):
+    # On the wall w sigma(0.5) + b = 0.5 the state stays at 0.5, every factor is
+    # F = w sigma'(0.5), and dx_T/db = 1 + F + ... + F^(T-1) = (F^T - 1) / (F - 1),
+    # dx_T/dw = sigma(0.5) times the same sum.
+    b = -3.0
+    w = (0.5 - b) / sigmoid(0.5)
+    F = w * sigmoid(0.5) * (1 - sigmoid(0.5))
+    geometric = (F**T - 1) / (F - 1)
+    x_T, dx_dw, dx_db = scalar.one_unit_trajectory(w, b, T=T)
+    assert x_T == pytest.approx(0.5, abs=1e-8)
+    assert dx_db == pytest.approx(geometric, rel=1e-8)
+    assert dx_dw == pytest.approx(sigmoid(0.5) * geometric, rel=1e-8)
+    loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(w, b, T=T)
+    r = sigmoid(0.5) - 0.7
+    assert loss == pytest.approx(r**2, rel=1e-8)
+    assert dL_db == pytest.approx(2 * r * sigmoid(0.5) * (1 - sigmoid(0.5)) * geometric, rel=1e-8)
+
+
+@pytest.mark.parametrize("b", [-3.0, 5.0])
+def test_the_loss_steps_across_both_walls(b):
+    # Positive w (b = -3): two stable fixed points; negative w (b = 5): a two-point cycle.
+    # Either way x_50 lands in different places on the two sides of the wall.
+    w_wall = (0.5 - b) / sigmoid(0.5)
+    below = float(scalar.pascanu_loss_and_grad(w_wall - 1e-3, b)[0])
+    above = float(scalar.pascanu_loss_and_grad(w_wall + 1e-3, b)[0])
+    assert abs(below - above) > 0.25
+    assert max(below, above) < 0.49  # the sigmoid output keeps the loss below 0.7^2
 
 
 def test_grid_evaluation_matches_pointwise():
@@ -69,16 +136,22 @@ def test_saturated_network_is_exact_and_silent_under_seterr_raise():
     # w = 1000, b = 500: from step 2 on sigma(x) = 1 and sigma'(x) = 0 in float64, so
     # x_T = w + b and dx_T/dw = dx_T/db = 1 exactly; sigma'(1500) underflows harmlessly.
     with np.errstate(all="raise"):
-        loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(np.array([1000.0]), 500.0, T=5)
+        loss, dL_dw, dL_db = scalar.pascanu_loss_and_grad(np.array([1000.0]), 500.0, T=5, output="state")
+        sig_loss, sig_dw, sig_db = scalar.pascanu_loss_and_grad(np.array([1000.0]), 500.0, T=5)
     r = 1500.0 - 0.7
     assert loss[0] == r**2 and dL_dw[0] == 2 * r and dL_db[0] == 2 * r
+    # Through the sigmoid the output is exactly 1 and its slope exactly 0.
+    assert sig_loss[0] == (1.0 - 0.7) ** 2 and sig_dw[0] == 0.0 and sig_db[0] == 0.0
 
 
 def test_overflow_is_reported_not_returned():
     with pytest.raises(NonFiniteError, match="x_T overflowed"):
         scalar.one_unit_trajectory(1e308, 1e308, T=3)
     with pytest.raises(NonFiniteError, match="the loss L overflowed"):
-        scalar.pascanu_loss_and_grad(1e200, 0.0, T=3)
+        scalar.pascanu_loss_and_grad(1e200, 0.0, T=3, output="state")
+    # Through the sigmoid the same network's loss is bounded and returned.
+    loss, _, _ = scalar.pascanu_loss_and_grad(1e200, 0.0, T=3)
+    assert loss == pytest.approx(0.3**2)
 
 
 def test_bad_input_is_a_clear_error():
@@ -92,3 +165,9 @@ def test_bad_input_is_a_clear_error():
         scalar.one_unit_trajectory(1.0, 0.0, x0=np.inf)
     with pytest.raises(ValueError, match="products must have shape 1-D"):  # not a flat index
         scalar.first_zero_or_nonfinite(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("output", ["logit", "Sigmoid", "", None, 1])
+def test_unknown_output_is_a_value_error_naming_it(output):
+    with pytest.raises(ValueError, match=r"output must be one of 'sigmoid', 'state'; got"):
+        scalar.pascanu_loss_and_grad(2.0, -1.0, output=output)
