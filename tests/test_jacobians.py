@@ -125,3 +125,28 @@ def test_state_jacobian_norms_rejects_a_bad_batch_index():
     params, x, fwd, _ = problem("tanh")
     with pytest.raises(ValueError, match=r"batch must be an integer in \[0, 3\)"):
         jacobians.state_jacobian_norms(params, fwd, batch=3)
+
+
+def test_contributions_that_cancel_over_the_batch_give_a_zero_map():
+    """Two copies of one sequence with opposite errors: every C_{t,k} is 0. Summing the outer
+    products leaves only rounding, about 1e-16 of one copy's contribution; a norm taken through
+    Gram matrices of the batch would leave the square root of that rounding, about 1e-8."""
+    params, x, y_target, _ = make_problem(2, 6, 1, 1, T=12, seed=3)
+    fwd_one = rnn.forward(params, x)
+    _, dy_one = losses.mse(fwd_one.y, y_target)
+    fwd = rnn.forward(params, np.concatenate([x, x], axis=1))
+    dy = np.concatenate([dy_one, -dy_one], axis=1)
+    for wrt in ("W_hh", "W_xh", "b_h"):
+        one = jacobians.contribution_map(params, fwd_one, dy_one, wrt=wrt).max()
+        assert jacobians.contribution_map(params, fwd, dy, wrt=wrt).max() < 1e-14 * one, wrt
+
+
+def test_one_sequence_map_is_the_product_of_two_norms():
+    """For B = 1 each C_{t,k} is the outer product of dL_t/da_k and h_(k-1): its norm is the
+    product of their norms, whatever their sizes."""
+    params, x, y_target, _ = make_problem(2, 5, 1, 1, T=9, seed=4)
+    fwd = rnn.forward(params, x)
+    _, dy = losses.mse(fwd.y, y_target)
+    C = jacobians.contributions(params, fwd, dy)
+    np.testing.assert_allclose(jacobians.contribution_map(params, fwd, dy), np.linalg.norm(C, axis=(2, 3)), rtol=1e-13)
+    assert np.all(np.linalg.matrix_rank(C.reshape(-1, 5, 5)[np.abs(C.reshape(-1, 25)).sum(1) > 0]) == 1)
