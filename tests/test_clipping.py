@@ -234,3 +234,35 @@ def test_bad_arguments_are_clear_errors():
         clipping.global_norm([np.ones(2)])
     with pytest.raises(ValueError, match=r"grads\['a'\] must have at least model_ndim=2 leading model axes"):
         clipping.global_norm({"a": np.ones(2)}, model_ndim=2)
+
+
+# --- error_if_nonfinite on an overflowing norm, the float return, silence -----------------
+
+
+def test_a_finite_gradient_whose_norm_overflows_raises_only_when_asked():
+    grads = {"g": np.array([1.5e308, 1.5e308])}  # norm 2.1e308 > largest float64, 1.8e308
+    with pytest.raises(NonFiniteError, match="the global norm of the gradients overflowed to inf"):
+        clipping.clip_by_global_norm(grads, 1.0, error_if_nonfinite=True)
+    clipped, norm = clipping.clip_by_global_norm(grads, 1.0)
+    assert norm == np.inf
+    np.testing.assert_allclose(clipped["g"], [np.sqrt(0.5)] * 2, rtol=1e-15)
+    # a norm that fits in float64 is no error, with or without the switch
+    clipped, norm = clipping.clip_by_global_norm({"g": np.array([3.0, 4.0])}, 1.0, error_if_nonfinite=True)
+    assert norm == 5.0
+    np.testing.assert_allclose(clipped["g"], [0.6, 0.8], rtol=1e-15)
+
+
+def test_one_model_gets_a_python_float_norm():
+    _, norm = clipping.clip_by_global_norm({"g": np.array([3.0, 4.0])}, 1.0)
+    assert type(norm) is float and norm == 5.0
+    assert type(clipping.global_norm({"g": np.array([3.0, 4.0])})) is float
+
+
+def test_an_inf_entry_next_to_huge_finite_ones_gives_an_inf_norm_silently():
+    with np.errstate(all="raise"):
+        assert clipping.global_norm({"g": np.array([np.inf, 1e200]), "h": np.array([1e300])}) == np.inf
+
+
+def test_a_negative_model_ndim_is_named():
+    with pytest.raises(ValueError, match="model_ndim must be an integer >= 0"):
+        clipping.global_norm({"g": np.ones(2)}, model_ndim=-1)

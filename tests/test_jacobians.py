@@ -150,3 +150,103 @@ def test_one_sequence_map_is_the_product_of_two_norms():
     C = jacobians.contributions(params, fwd, dy)
     np.testing.assert_allclose(jacobians.contribution_map(params, fwd, dy), np.linalg.norm(C, axis=(2, 3)), rtol=1e-13)
     assert np.all(np.linalg.matrix_rank(C.reshape(-1, 5, 5)[np.abs(C.reshape(-1, 25)).sum(1) > 0]) == 1)
+
+
+# --- leaky ReLU's alpha, overflow to inf, one-sequence shortcuts, signals_by_lag ----------
+
+
+def test_step_jacobians_use_the_leaky_relu_slope_of_the_forward_pass():
+    params, x, y_target, h0 = make_problem(2, 3, 1, 2, T=4, seed=3)
+    fwd = rnn.forward(params, x, h0=h0, activation="leaky_relu", alpha=0.3)
+    J = jacobians.step_jacobians(params, fwd)
+    # f'(a) is 1 for a > 0 and alpha = 0.3 below: J_t = diag(f'(a_t)) W_hh, entry by entry
+    slope = np.where(fwd.a > 0, 1.0, 0.3)
+    assert np.any(fwd.a < 0) and np.any(fwd.a > 0)
+    np.testing.assert_allclose(J, slope[..., :, None] * params["W_hh"], rtol=1e-15)
+
+
+def test_state_jacobian_norms_mark_overflowed_products_as_inf_without_warnings():
+    # ReLU units 1 and 2 stay at h = 1, in the null space of their block lam u u^T
+    # (u = (1, -1)/sqrt(2)); unit 3 is off (a = -1, f' = 0) but feeds unit 1 with weight lam.
+    # So J = [[lam P, (lam, 0)^T], [0, 0]] at every step, P = u u^T, of norm lam sqrt(1 + 1/sqrt(2)),
+    # and for d >= 2, J^d = lam^d [[P, P e_1], [0, 0]]: rank one, of norm lam^d sqrt(6) / 2,
+    # which overflows from d = 4 on.
+    # Past that, the zero row of J meets inf (inf * 0): NaN, to be reported as inf as well.
+    import warnings
+
+    lam = 1e100
+    W_hh = np.zeros((3, 3))
+    W_hh[:2, :2] = lam / 2 * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    W_hh[0, 2] = lam
+    params = {"W_xh": np.array([[1.0], [1.0], [-1.0]]), "W_hh": W_hh,
+              "b_h": np.zeros(3), "W_hy": np.ones((1, 3)), "b_y": np.zeros(1)}
+    fwd = rnn.forward(params, np.ones((7, 1, 1)), activation="relu")
+    np.testing.assert_array_equal(fwd.h[:, 0], [[1.0, 1.0, 0.0]] * 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        N = jacobians.state_jacobian_norms(params, fwd)
+    for t in range(7):
+        for k in range(t + 1):
+            d = t - k
+            if d < 2:
+                want = [1.0, np.sqrt(1 + np.sqrt(0.5)) * lam][d]
+            else:
+                want = np.inf if 100 * d > 308 else np.sqrt(6) / 2 * 10.0 ** (100 * d)
+            assert N[t, k] == pytest.approx(want, rel=1e-12), (t, k)
+    assert np.all(N[np.triu_indices(7, k=1)] == 0)
+
+
+@pytest.mark.parametrize("n_h, batch", [(1, 1), (1, 2), (1, 3), (3, 2)])
+def test_map_is_the_norm_of_each_contribution_for_one_unit_or_two_sequences(n_h, batch):
+    params, x, y_target, h0 = make_problem(2, n_h, 1, batch, T=5, seed=2)
+    fwd = rnn.forward(params, x, h0=h0)
+    _, dy = losses.mse(fwd.y, y_target)
+    for wrt in ("W_hh", "W_xh"):
+        C = jacobians.contributions(params, fwd, dy, wrt=wrt)
+        M = jacobians.contribution_map(params, fwd, dy, wrt=wrt)
+        np.testing.assert_allclose(M, np.linalg.norm(C.reshape(5, 5, -1), axis=2), rtol=1e-10, atol=1e-15)
+
+
+def test_signals_by_lag_are_step_jacobian_products_applied_to_the_output_signal():
+    params, x, fwd, dy = problem("tanh", T=5, shape=(2, 3, 2, 2))
+    J = jacobians.step_jacobians(params, fwd)  # J[i]: the Jacobian of step i + 1 (0-based step i)
+    lags = list(jacobians.signals_by_lag(params, fwd, dy))
+    assert [d for d, _ in lags] == list(range(5))
+    for d, e in lags:
+        assert e.shape == (5 - d, 2, 3)
+        for k in range(5 - d):
+            t = k + d
+            for b in range(2):
+                # dL_t/dh_k = (J_t ... J_{k+1})^T W_hy^T dy_t, with 0-based steps k < i <= t
+                want = params["W_hy"].T @ dy[t, b]
+                for i in range(t, k, -1):
+                    want = J[i, b].T @ want
+                np.testing.assert_allclose(e[k, b], want, rtol=1e-12, atol=1e-15)
+
+
+def test_signals_by_lag_checks_its_arguments_at_once():
+    params, x, fwd, dy = problem("tanh")
+    with pytest.raises(ValueError, match=r"dy must have shape \(6, 3, 2\)"):
+        jacobians.signals_by_lag(params, fwd, dy[:, :1])
+    with pytest.raises(ValueError, match="dy must be finite"):
+        jacobians.signals_by_lag(params, fwd, np.full_like(dy, np.nan))
+    with pytest.raises(ValueError, match="dy must be finite"):
+        jacobians.contribution_map(params, fwd, np.full_like(dy, np.nan))
+
+
+def test_contributions_default_to_w_hh():
+    params, x, fwd, dy = problem("sigmoid")
+    C = jacobians.contributions(params, fwd, dy)
+    np.testing.assert_allclose(C.sum(axis=(0, 1)), rnn.backward(params, fwd, dy)["W_hh"], rtol=1e-10, atol=1e-14)
+
+
+def test_jacobians_take_one_rnn_model_and_its_own_record():
+    from gradcourse import lstm, stacking
+
+    params, x, fwd, dy = problem("tanh")
+    stacked = stacking.stack([params, params])
+    with pytest.raises(ValueError, match=r"one model's \(no model axes\), got model axes \(2,\)"):
+        jacobians.step_jacobians(stacked, rnn.forward(stacked, x))
+    other = lstm.forward(lstm.init_params(3, 4, 2, rng=np.random.default_rng(0)), x)
+    with pytest.raises(TypeError, match=r"fwd must be the record returned by rnn\.forward"):
+        jacobians.step_jacobians(params, other)

@@ -78,3 +78,70 @@ def test_bad_input_is_a_clear_error():
         lstm.forward(params, x[..., :2])
     with pytest.raises(ValueError, match="forget_bias must be a finite number"):
         lstm.init_params(1, 2, 1, rng=np.random.default_rng(0), forget_bias=np.nan)
+
+
+# --- initial states with model axes, check_finite, dy checks, names in messages ----------
+
+
+@pytest.mark.parametrize("per_model", [False, True])
+def test_stacked_lstms_take_shared_or_per_model_initial_states(per_model):
+    from gradcourse import stacking
+
+    (p0, x, _), (p1, _, _) = problem(seed=1, batch=2), problem(seed=2, batch=2)
+    rng = np.random.default_rng(3)
+    h0s, c0s = rng.normal(size=(2, 2, 4)), rng.normal(size=(2, 2, 4))
+    if not per_model:
+        h0s, c0s = np.stack([h0s[0]] * 2), np.stack([c0s[0]] * 2)
+    together = lstm.forward(stacking.stack([p0, p1]), x, h0=h0s if per_model else h0s[0],
+                            c0=c0s if per_model else c0s[0])
+    for m, p in enumerate([p0, p1]):
+        alone = lstm.forward(p, x, h0=h0s[m], c0=c0s[m])
+        np.testing.assert_allclose(together.h[m], alone.h, rtol=1e-14)
+        np.testing.assert_allclose(together.c[m], alone.c, rtol=1e-14)
+
+
+def test_an_overflowing_output_is_reported_unless_check_finite_is_false():
+    from gradcourse import NonFiniteError
+
+    params, x, _ = problem(T=3, batch=1)
+    params["W_hy"] = np.full_like(params["W_hy"], 1e308)  # |h| < 1 per unit, but four units add up
+    params["b"][:] = 50.0  # every gate open and g = 1: c_1 = 1, h_1 = tanh(1) = 0.76 in all four units
+    with np.errstate(all="raise"):
+        with pytest.raises(NonFiniteError, match="the output y_t overflowed to inf or NaN at step t="):
+            lstm.forward(params, x)
+        out = lstm.forward(params, x, check_finite=False)
+    assert not np.all(np.isfinite(out.y)) and np.all(np.isfinite(out.h))
+
+
+def test_backward_and_signal_map_check_dy_and_the_record():
+    from gradcourse import rnn, stacking
+
+    params, x, y_target = problem(T=4, batch=2)
+    fwd = lstm.forward(params, x)
+    bad = np.full_like(fwd.y, np.nan)
+    with pytest.raises(ValueError, match="dy must be finite"):
+        lstm.backward(params, fwd, bad)
+    with pytest.raises(ValueError, match="dy must be finite"):
+        lstm.signal_map(params, fwd, bad)
+    with pytest.raises(ValueError, match=r"dy must have shape \(4, 2, 2\)"):
+        lstm.signal_map(params, fwd, fwd.y[:, :1])
+    other = rnn.forward(rnn.init_params(3, 4, 2, rng=np.random.default_rng(0)), x)
+    for f in (lstm.backward, lstm.signal_map):
+        with pytest.raises(TypeError, match=r"fwd must be the record returned by lstm\.forward"):
+            f(params, other, fwd.y)
+    stacked = stacking.stack([params, params])
+    with pytest.raises(ValueError, match=r"signal_map takes the parameters of one model, got model axes \(2,\)"):
+        lstm.signal_map(stacked, lstm.forward(stacked, x), np.zeros((2, 4, 2, 2)))
+
+
+def test_lstm_sizes_and_shapes_are_named_in_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="n_h must be a positive integer"):
+        lstm.init_params(1, 0, 1, rng=rng)
+    with pytest.raises(ValueError, match="n_y must be a positive integer"):
+        lstm.init_params(1, 1, 0, rng=rng)
+    params, x, _ = problem()
+    with pytest.raises(ValueError, match=r"params\['W_x'\] must have shape \(16, any\)"):
+        lstm.forward({**params, "W_x": params["W_x"][:12]}, x)
+    with pytest.raises(ValueError, match=r"params\['W_hy'\] must have shape \(any, 4\)"):
+        lstm.forward({**params, "W_hy": params["W_hy"][:, :3]}, x)

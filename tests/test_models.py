@@ -191,3 +191,42 @@ def test_stacking_round_trip_and_errors():
         stacking.stack([])
     with pytest.raises(ValueError, match="n must be a positive integer"):
         stacking.repeat(seeds[0], 0)
+
+
+# --- stacking: what each check refuses, and what it accepts ----------------------------
+
+
+def test_stack_and_repeat_give_float_arrays_and_accept_one_dict_or_n_one():
+    stacked = stacking.stack([{"w": [0, 1]}])
+    assert stacked["w"].dtype == float and stacked["w"].tolist() == [[0.0, 1.0]]
+    repeated = stacking.repeat({"w": [0, 1]}, 1)
+    assert repeated["w"].dtype == float and repeated["w"].tolist() == [[0.0, 1.0]]
+    assert stacking.repeat({"w": np.zeros(2)}, 3)["w"].shape == (3, 2)
+
+
+def test_unstack_splits_any_key_along_the_first_axis():
+    # a matrix under a key that does not start with W, and a vector under one that does
+    parts = stacking.unstack({"M": np.arange(8.0).reshape(2, 2, 2), "W": np.arange(6.0).reshape(2, 3)})
+    assert len(parts) == 2
+    assert parts[1]["M"].tolist() == [[4.0, 5.0], [6.0, 7.0]] and parts[1]["W"].tolist() == [3.0, 4.0, 5.0]
+
+
+def test_stacking_refuses_what_is_not_a_list_of_matching_dicts():
+    w = {"w": np.zeros(2)}
+    with pytest.raises(ValueError, match="non-empty list of parameter dicts, got dict"):
+        stacking.stack(w)
+    with pytest.raises(ValueError, match=r"dicts\[0\] must be a parameter dict"):
+        stacking.stack([5])
+    with pytest.raises(ValueError, match=r"dicts\[1\] must be a parameter dict with the keys of dicts\[0\], \['w'\]"):
+        stacking.stack([w, {"v": np.zeros(2)}])
+    with pytest.raises(ValueError, match=r"dicts\[1\]\['w'\] has shape \(3,\), dicts\[0\]\['w'\] \(2,\)"):
+        stacking.stack([w, {"w": np.zeros(3)}])
+    with pytest.raises(ValueError, match="^params must be a non-empty dict of arrays$"):
+        stacking.model_shape([np.zeros(2)])
+    with pytest.raises(ValueError, match="params' arrays carry different model axes"):
+        stacking.model_shape({"W": np.zeros((2, 3, 3)), "b": np.zeros((3, 3))})
+    with pytest.raises(ValueError, match="^params must be a non-empty dict of arrays$"):
+        stacking.repeat([np.zeros(2)], 2)
+    for n in (True, 2.5, 0):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            stacking.repeat(w, n)

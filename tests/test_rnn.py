@@ -140,3 +140,111 @@ def test_orthogonal_and_identity_initializations():
     np.testing.assert_array_equal(ident["W_hh"], np.eye(5))
     with pytest.raises(ValueError, match="recurrent_init must be one of"):
         rnn.init_params(2, 5, 1, rng=np.random.default_rng(0), recurrent_init="xavier")
+
+
+# --- h0 in the loss, model axes of h0, check_finite switches, names in messages ----------
+
+
+def test_loss_and_grads_start_from_h0():
+    params, x, y_target, h0 = make_problem(2, 3, 1, 2, T=3, seed=4)
+    loss, _ = rnn.loss_and_grads(params, x, y_target, h0=h0)
+    # the recurrence written out: a_t = W_hh h_{t-1} + W_xh x_t + b_h, h_t = tanh(a_t)
+    h, total = h0, 0.0
+    for t in range(3):
+        h = np.tanh(h @ params["W_hh"].T + x[t] @ params["W_xh"].T + params["b_h"])
+        y = h @ params["W_hy"].T + params["b_y"]
+        total += 0.5 * np.sum((y - y_target[t]) ** 2) / 2  # batch of 2
+    assert loss == pytest.approx(total, rel=1e-13)
+    assert loss != pytest.approx(rnn.loss_and_grads(params, x, y_target)[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("per_model", [False, True])
+def test_stacked_models_take_a_shared_or_a_per_model_h0(per_model):
+    from gradcourse import stacking
+
+    seeds = [make_problem(2, 3, 1, 2, T=4, seed=s) for s in (5, 6)]
+    x, y_target = seeds[0][1], seeds[0][2]
+    h0s = [seeds[0][3], seeds[1][3] if per_model else seeds[0][3]]
+    stacked = stacking.stack([seeds[0][0], seeds[1][0]])
+    h0 = np.stack(h0s) if per_model else h0s[0]
+    together = rnn.forward(stacked, x, h0=h0)
+    for m in range(2):
+        alone = rnn.forward(seeds[m][0], x, h0=h0s[m])
+        np.testing.assert_allclose(together.h[m], alone.h, rtol=1e-14)
+
+
+def test_check_params_reports_the_output_size_and_checks_b_y():
+    params, *_ = make_problem(3, 5, 2, 1, T=1)
+    assert rnn.check_params(params) == rnn.Sizes(n_x=3, n_h=5, n_y=2, model_shape=())
+    with pytest.raises(ValueError, match=r"params\['b_y'\] must have shape \(2\), got shape \(3,\)"):
+        rnn.check_params({**params, "b_y": np.zeros(3)})
+
+
+@pytest.mark.parametrize("key, shape", [("W_xh", (4, 3)), ("W_hy", (2, 4)), ("b_y", (3,))])
+def test_a_wrong_shape_names_the_parameter(key, shape):
+    params, *_ = make_problem(3, 5, 2, 1, T=1)
+    with pytest.raises(ValueError, match=rf"params\['{key}'\] must have shape"):
+        rnn.check_params({**params, key: np.zeros(shape)})
+    with pytest.raises(ValueError, match=r"params must be a dict with keys \['W_xh', 'W_hh', 'b_h', 'W_hy', 'b_y'\]"):
+        rnn.check_params({k: v for k, v in params.items() if k != key})
+
+
+def null_space_problem(T=6, lam=1e100):
+    """States stay at (1, 1), in the null space of W_hh = lam u u^T (u = (1, -1)/sqrt(2)), so the
+    forward pass and the loss are finite, while the backward signal grows by lam per step back."""
+    params = {"W_xh": np.ones((2, 1)), "W_hh": lam / 2 * np.array([[1.0, -1.0], [-1.0, 1.0]]),
+              "b_h": np.zeros(2), "W_hy": np.array([[1.0, 0.0]]), "b_y": np.zeros(1)}
+    return params, np.ones((T, 1, 1)), np.zeros((T, 1, 1))
+
+
+def test_check_finite_switches_the_backward_check_of_loss_and_grads():
+    params, x, y_target = null_space_problem()
+    with np.errstate(all="raise"):  # overflow, and inf - inf on the way, are found and reported
+        with pytest.raises(NonFiniteError, match="backward signal dL/da_t overflowed"):
+            rnn.loss_and_grads(params, x, y_target, activation="relu")
+        loss, grads = rnn.loss_and_grads(params, x, y_target, activation="relu", check_finite=False)
+    assert loss == 3.0  # six steps of (1 - 0)^2 / 2
+    assert not np.all(np.isfinite(grads["W_hh"]))
+
+
+def test_check_finite_false_returns_an_exploded_forward_pass_silently():
+    params, x, y_target = exploding_problem(T=400)
+    with np.errstate(all="raise"):
+        with pytest.raises(NonFiniteError, match="hidden state h_t overflowed"):
+            rnn.loss_and_grads(params, x, y_target, activation="relu")
+        loss, grads = rnn.loss_and_grads(params, x, y_target, activation="relu", check_finite=False)
+    assert not np.isfinite(loss) and not np.all(np.isfinite(grads["W_hh"]))
+
+
+def test_an_overflowing_output_is_named():
+    params, x, _, _ = make_problem(1, 2, 1, 1, T=3)
+    params["W_hy"] = np.full((1, 2), 1e308)
+    params["b_h"] = np.array([5.0, 5.0])  # tanh states near 1: the output 2e308 overflows
+    with pytest.raises(NonFiniteError, match="the output y_t overflowed to inf or NaN at step t=1 of 3"):
+        rnn.forward(params, x)
+
+
+def test_a_nonfinite_h0_or_dy_is_named_and_dy_is_only_checked_with_check_finite():
+    params, x, y_target, h0 = make_problem(1, 2, 1, 1, T=3)
+    with pytest.raises(ValueError, match="h0 must be finite"):
+        rnn.forward(params, x, h0=np.full_like(h0, np.nan))
+    fwd = rnn.forward(params, x, h0=h0)
+    dy = np.full_like(fwd.y, np.inf)
+    with pytest.raises(ValueError, match="dy must be finite"):
+        rnn.backward(params, fwd, dy)
+    grads = rnn.backward(params, fwd, dy, check_finite=False)
+    assert np.all(np.isinf(grads["b_y"]))
+
+
+def test_input_and_output_weights_are_scaled_by_fan_in():
+    p = rnn.init_params(400, 100, 300, rng=np.random.default_rng(0))
+    assert p["W_xh"].std() == pytest.approx(1 / np.sqrt(400), rel=0.02)  # fan-in n_x
+    assert p["W_hy"].std() == pytest.approx(1 / np.sqrt(100), rel=0.02)  # fan-in n_h
+
+
+@pytest.mark.parametrize("sizes, name", [((0, 2, 1), "n_x"), ((1, 2, 0), "n_y")])
+def test_init_names_a_bad_size_or_scale(sizes, name):
+    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+        rnn.init_params(*sizes, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="recurrent_scale must be a finite number > 0"):
+        rnn.init_params(1, 2, 1, rng=np.random.default_rng(0), recurrent_scale=0.0)

@@ -164,3 +164,93 @@ def test_bad_input_is_a_clear_error():
         spectral.power_iteration(np.eye(2), rng=np.random.default_rng(0), tol=np.nan)
     with pytest.raises(ValueError, match="n_iter must be a positive integer"):
         spectral.power_iteration(np.eye(2), rng=np.random.default_rng(0), n_iter=0)
+
+
+# --- power iteration's bookkeeping, power norms with exact closed forms, silence ----------
+
+
+def test_power_iteration_of_a_zero_matrix_reports_no_steps_and_unit_vectors():
+    info = spectral.power_iteration(np.zeros((3, 2)), rng=np.random.default_rng(0), return_info=True)
+    assert info.sigma == 0.0 and info.iterations == 0 and info.converged is True
+    assert info.u.tolist() == [0.0, 0.0, 0.0]
+    assert info.v.shape == (2,) and np.linalg.norm(info.v) == pytest.approx(1.0, rel=1e-15)
+
+
+def test_power_iteration_on_a_rank_one_matrix_lands_in_one_step_and_confirms_in_the_next():
+    # A = u v^T with unit u, v and sigma = 1: A^T A x is along v for every x, so the first
+    # step gives sigma exactly and the second sees no change
+    A = np.full((2, 2), 0.5)
+    info = spectral.power_iteration(A, rng=np.random.default_rng(1), return_info=True)
+    assert info.iterations == 2 and info.converged is True
+    assert info.sigma == pytest.approx(1.0, rel=1e-15)
+    np.testing.assert_allclose(np.abs(info.v), np.sqrt(0.5), rtol=1e-15)
+
+
+def test_power_iteration_stops_at_the_first_relative_change_below_tol():
+    # singular values 0.6 and 0.57: slow, so the stopping rule decides the step count
+    A, tol = np.diag([0.6, 0.57]), 1e-6
+
+    def run(n_iter):
+        return spectral.power_iteration(A, rng=np.random.default_rng(1), n_iter=n_iter, tol=tol, return_info=True)
+
+    info = run(1000)
+    k = info.iterations
+    assert info.converged and 10 < k < 1000
+    before, two_before = run(k - 1).sigma, run(k - 2).sigma
+    assert abs(info.sigma - before) <= tol * info.sigma  # converged at step k ...
+    assert abs(before - two_before) > tol * before  # ... and not at step k - 1
+    assert not run(k - 1).converged
+
+
+def test_power_iteration_with_a_start_in_the_null_space_gives_no_estimate():
+    v = np.random.default_rng(0).normal(size=2)
+    v /= np.linalg.norm(v)  # the starting vector the iteration draws from this seed
+    A = np.array([[v[1], -v[0]]])  # A v = 0 exactly
+    if np.any(A @ v != 0):
+        pytest.skip("this platform's dot product does not cancel exactly")
+    info = spectral.power_iteration(A, rng=np.random.default_rng(0), return_info=True)
+    assert info.sigma == 0.0 and info.iterations == 1 and info.converged is False
+    assert info.u.tolist() == [0.0]
+
+
+def test_power_norms_of_a_rank_one_and_of_a_nilpotent_matrix():
+    # (J / 2)^k = 2^(k - 2) J for the 4 x 4 matrix of ones J, whose norm is 4: ||A^k|| = 2^k
+    np.testing.assert_array_equal(spectral.power_norms(np.full((4, 4), 0.5), 5), [1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+    np.testing.assert_array_equal(spectral.power_norms(np.array([[0.0, 1.0], [0.0, 0.0]]), 3), [1.0, 1.0, 0.0, 0.0])
+
+
+def test_spectral_functions_are_silent_under_seterr_raise_at_extreme_scales():
+    with np.errstate(all="raise"):
+        # entries whose ratio is beyond float64: the small one vanishes, exactly as it should
+        assert spectral.spectral_norm(np.array([[1e300, 1e-300]])) == 1e300
+        # a norm beyond the largest float64 is inf
+        assert spectral.spectral_norm(np.full((1, 2), 1.5e308)) == np.inf
+        # ||diag(1, 1e-200)^k|| = 1: the second entry underflows on the way
+        np.testing.assert_array_equal(spectral.power_norms(np.diag([1.0, 1e-200]), 4), 1.0)
+        sigma, _, v = spectral.power_iteration(np.diag([1.0, 1e-200]), rng=np.random.default_rng(0))
+        assert sigma == pytest.approx(1.0, rel=1e-12) and abs(v[0]) == pytest.approx(1.0, rel=1e-12)
+        B = spectral.scale_to_norm(np.array([[1.0, 1e-300]]), 1e-100)
+        assert B[0, 0] == pytest.approx(1e-100, rel=1e-15) and B[0, 1] == 0.0
+        with pytest.raises(ValueError, match="target=1e\\+300 is too large for A"):
+            spectral.scale_to_radius(np.array([[1.0, 1e10], [0.0, 1.0]]), 1e300)  # radius 1, entries 1e310
+
+
+def test_power_norms_and_scale_to_radius_need_a_square_matrix_and_name_it():
+    with pytest.raises(ValueError, match=r"A must be a square matrix \(n, n\), got shape \(2, 3\)"):
+        spectral.power_norms(np.ones((2, 3)), 1)
+    with pytest.raises(ValueError, match=r"A must be a square matrix"):
+        spectral.scale_to_radius(np.ones((2, 3)), 1.0)
+    with pytest.raises(ValueError, match="k_max must be a positive integer"):
+        spectral.power_norms(np.eye(2), 0)
+    with pytest.raises(ValueError, match="A must be finite"):
+        spectral.power_iteration(np.array([[np.inf]]), rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="A must be finite"):
+        spectral.scale_to_norm(np.array([[np.inf]]), 1.0)
+    with pytest.raises(ValueError, match="A must be finite"):
+        spectral.scale_to_radius(np.array([[np.inf]]), 1.0)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        spectral.power_iteration(np.eye(2), rng=0)
+    with pytest.raises(ValueError, match="return_info must be True or False"):
+        spectral.power_iteration(np.eye(2), rng=np.random.default_rng(0), return_info=1)
+    with pytest.raises(ValueError, match=r"^A must have a nonzero eigenvalue \(not be nilpotent\)"):
+        spectral.scale_to_radius(np.zeros((2, 2)), 1.0)

@@ -192,3 +192,94 @@ def test_keyword_arguments_reach_the_model(activation, residual):
     assert history.losses[0] == mlp.loss_and_grads(params, x, y, activation=activation, residual=residual)[0]
     other = mlp.loss_and_grads(params, x, y, activation="sigmoid", residual=not residual)[0]
     assert history.losses[0] != other
+
+
+# --- update rules, learning rates, data and stop reports, checked one by one -------------
+
+
+def test_update_rules_are_named_as_in_optax_and_torch():
+    rules = [updates.sgd(), updates.clip_by_global_norm(1.0), updates.clip_by_value(0.1), updates.sign()]
+    assert [repr(rule) for rule in rules] == [
+        "sgd()", "clip_by_global_norm(max_norm=1)", "clip_by_value(clip_value=0.1)", "sign()"]
+
+
+def test_a_rule_called_without_model_axes_clips_the_whole_gradient_at_once():
+    # two rows of norm 5 and 0.5: one global norm sqrt(25.25), not one norm per row
+    grads = {"g": np.array([[3.0, 4.0], [0.3, 0.4]])}
+    got = updates.clip_by_global_norm(1.0)(grads)["g"]
+    np.testing.assert_allclose(got, grads["g"] / np.sqrt(25.25), rtol=1e-14)
+
+
+def test_plain_sgd_takes_an_integer_learning_rate_and_rejects_zero_and_text():
+    x, y = np.array([[1.0]]), np.array([[0.0]])
+    params = {"W1": np.array([[2.0]]), "b1": np.array([0.0])}
+    # loss (w x)^2 / 2 with x = 1: gradient w = 2; one step of lr 1 takes w to 0
+    history = train.train(mlp, params, (x, y), steps=1, lr=1)
+    assert history.params["W1"][0, 0] == 0.0 and history.params["W1"].dtype == float
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        train.train(mlp, params, (x, y), steps=1, lr=0.0)
+    with pytest.raises(TypeError, match="lr must be a number or an array of numbers"):
+        train.train(mlp, params, (x, y), steps=1, lr="0.1")
+
+
+def test_data_must_be_a_tuple_pair_or_a_task_and_the_model_a_model_module():
+    x, y = np.ones((2, 1)), np.zeros((2, 1))
+    params = mlp.init_params([1, 1], rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="data must be a pair .* got list"):
+        train.train(mlp, params, [x, y], steps=1, lr=0.1)
+    with pytest.raises(ValueError, match="^rng is only used when data is a callable"):
+        train.train(mlp, params, (x, y), steps=1, lr=0.1, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="model must be a model module"):
+        train.train(np, params, (x, y), steps=1, lr=0.1)  # a module, but not a model
+    with pytest.raises(ValueError, match="params must be a non-empty dict"):
+        train.train(mlp, [params], (x, y), steps=1, lr=0.1)
+
+
+def test_a_gradient_that_overflows_under_a_finite_loss_is_named_in_the_report():
+    # zero input and zero bias: h_1 = tanh(0) = 0, so y = b2 and the loss is finite, but
+    # dL/da_1 = dy W2 f'(0) = 1e10 * 1e308 overflows, and with it the gradients of W1 and b1
+    params = {"W1": np.ones((1, 1)), "b1": np.zeros(1), "W2": np.full((1, 1), 1e308), "b2": np.zeros(1)}
+    x, y = np.zeros((1, 1)), np.full((1, 1), -1e10)
+    history = train.train(mlp, params, (x, y), steps=5, lr=0.1)
+    assert history.stopped == "stopped at step 0: the gradient of W1, b1 is not finite"
+    assert len(history.losses) == 0
+
+
+def test_an_overflowing_loss_is_named_in_the_report():
+    params = {"W1": np.full((1, 1), 1e200), "b1": np.zeros(1)}
+    x, y = np.full((1, 1), 1e200), np.zeros((1, 1))  # y = 1e400 = inf
+    history = train.train(mlp, params, (x, y), steps=5, lr=0.1)
+    assert history.stopped == "stopped at step 0: the loss is inf"
+
+
+def test_a_stopped_model_is_recorded_as_nan_in_float_arrays_and_training_is_silent():
+    seeds = [rnn.init_params(2, 16, 1, rng=np.random.default_rng(0), recurrent_scale=2.0)] * 2
+    with np.errstate(all="raise"):  # the loop itself must not warn or raise on overflow
+        history = fit(stacking.stack(seeds), 300, np.array([5.0, 0.01]))
+    step = int(history.stopped[0].split()[3].rstrip(":"))
+    for record in (history.losses, history.global_norms, *history.grad_norms.values()):
+        assert record.dtype == float
+        assert np.all(np.isnan(record[step:, 0])) and np.all(np.isfinite(record[:, 1]))
+
+
+def test_clip_by_value_and_sign_rules_are_not_plain_sgd_in_a_stacked_run():
+    # two identical models, one step: the rule's direction, not the raw gradient, is taken
+    params = stacking.repeat(rnn.init_params(2, 8, 1, rng=np.random.default_rng(0), recurrent_scale=3.0), 2)
+    _, grads = first_gradient(stacking.unstack(params)[0])
+    lr = np.array([0.05, 0.01])
+    for rule, direction in [(updates.clip_by_value(0.01), lambda g: np.clip(g, -0.01, 0.01)),
+                            (updates.sign(), np.sign)]:
+        after = fit(params, 1, lr, rule).params
+        for m in range(2):
+            for k in grads:
+                np.testing.assert_allclose(params[k][m] - after[k][m], lr[m] * direction(grads[k]),
+                                           rtol=1e-9, atol=1e-15)
+
+
+def test_a_model_that_stops_at_the_first_step_keeps_its_parameters():
+    params = {"W1": np.full((1, 1), 1e200), "b1": np.zeros(1)}
+    x, y = np.full((1, 1), 1e200), np.zeros((1, 1))
+    history = train.train(mlp, params, (x, y), steps=3, lr=0.1)
+    assert history.stopped.startswith("stopped at step 0")
+    assert all(np.array_equal(history.params[k], params[k]) for k in params)
+    assert history.losses.shape == (0,) and all(v.shape == (0,) for v in history.grad_norms.values())
