@@ -134,8 +134,12 @@ def relu(a):
 
 
 def _step(a, below):
-    """1 where a > 0, ``below`` where a <= 0, NaN where a is NaN (never made finite)."""
-    return np.where(a > 0, 1.0, np.where(np.isnan(a), np.nan, below))
+    """1 where a > 0, ``below`` where a <= 0, NaN where a is NaN (never made finite).
+
+    ``np.heaviside(a, 0)`` is 0, 0, 1 for a < 0, a = 0, a > 0 and keeps NaN, in one pass.
+    """
+    step = np.heaviside(a, 0.0)
+    return step if below == 0 else below + (1.0 - below) * step
 
 
 def relu_prime(a):

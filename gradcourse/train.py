@@ -30,9 +30,13 @@ __all__ = ["History", "train"]
 
 
 class History(NamedTuple):
-    """What :func:`train` recorded; M is the model shape, () for one model."""
+    """What :func:`train` recorded; M is the model shape, () for one model.
 
-    params: dict  #: parameters after the last update
+    A model stops at the first step whose loss or gradient is not finite, or whose update
+    would make a parameter infinite; its parameters are then the last ones whose loss and
+    gradient were finite."""
+
+    params: dict  #: parameters after the last update (for a stopped model, its last healthy ones)
     losses: np.ndarray  #: (steps, M...): the loss at each step, before its update; NaN once a model stopped
     global_norms: np.ndarray  #: (steps, M...): the norm of the whole gradient, before clipping
     grad_norms: dict  #: parameter name -> (steps, M...): the norm of that gradient, before clipping
@@ -119,6 +123,7 @@ def train(model, params, data, *, steps, lr, update=None, rng=None, **loss_kwarg
     global_norms = np.full((steps,) + M, np.nan)
     grad_norms = {k: np.full((steps,) + M, np.nan) for k in params}
     ran = steps
+    previous = params  # the parameters before the last update: finite loss and gradient
     for step in range(steps):
         x, y_target = draw()
         with np.errstate(all="ignore"):  # non-finite values are found and reported below
@@ -129,6 +134,8 @@ def train(model, params, data, *, steps, lr, update=None, rng=None, **loss_kwarg
         for idx in np.ndindex(M):
             if alive[idx] and not ok[idx]:
                 stopped[idx] = _report(step, np.asarray(loss)[idx], {k: np.asarray(n)[idx] for k, n in norms.items()})
+        for k, p in params.items():  # a model that stops here goes back to its last healthy parameters
+            params[k] = np.where((alive & ~ok).reshape(M + (1,) * (p.ndim - len(M))), previous[k], p)
         alive = ok
         if not alive.any():
             ran = step
@@ -139,10 +146,16 @@ def train(model, params, data, *, steps, lr, update=None, rng=None, **loss_kwarg
             grad_norms[k][step] = np.where(alive, norms[k], np.nan)
         with np.errstate(all="ignore"):
             direction = update(grads, model_ndim=len(M))
-            for k, p in params.items():
-                core = (1,) * (p.ndim - len(M))
-                keep = alive.reshape(M + core)
-                params[k] = np.where(keep, p - lr.reshape(M + core) * direction[k], p)
+            stepped = {k: p - lr.reshape(M + (1,) * (p.ndim - len(M))) * direction[k] for k, p in params.items()}
+        finite = np.ones(M, dtype=bool)
+        for k, p in stepped.items():
+            finite &= np.isfinite(p).reshape(M + (-1,)).all(axis=-1)
+        for idx in np.ndindex(M):
+            if alive[idx] and not finite[idx]:
+                stopped[idx] = f"stopped after step {step}: its update overflowed the parameters"
+        alive &= finite  # such a model keeps the parameters it had before the step
+        previous = params
+        params = {k: np.where(alive.reshape(M + (1,) * (p.ndim - len(M))), stepped[k], p) for k, p in params.items()}
     return History(
         params,
         losses[:ran],

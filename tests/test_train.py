@@ -283,3 +283,23 @@ def test_a_model_that_stops_at_the_first_step_keeps_its_parameters():
     assert history.stopped.startswith("stopped at step 0")
     assert all(np.array_equal(history.params[k], params[k]) for k in params)
     assert history.losses.shape == (0,) and all(v.shape == (0,) for v in history.grad_norms.values())
+
+
+def test_an_update_that_overflows_the_parameters_stops_the_model_and_keeps_its_parameters():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)), 1e3 * rng.normal(size=(8, 1))
+    params = mlp.init_params([3, 1], rng=rng)
+    # the gradient (of order 1e3) is finite, but 1e308 times it is not: the step itself overflows
+    history = train.train(mlp, params, (x, y), steps=3, lr=1e308)
+    assert history.stopped == "stopped after step 0: its update overflowed the parameters"
+    assert all(np.array_equal(history.params[k], params[k]) for k in params)
+    assert len(history.losses) == 1 and np.isfinite(history.losses[0])
+
+
+def test_a_stopped_model_returns_its_last_parameters_with_a_finite_loss():
+    params = rnn.init_params(2, 16, 1, rng=np.random.default_rng(0), recurrent_scale=2.0)
+    history = fit(params, 2000, 5.0)
+    assert history.stopped.startswith("stopped at step")
+    x, y = small_task(np.random.default_rng(9))
+    loss, grads = rnn.loss_and_grads(history.params, x, y, loss_at="last_step", check_finite=False)
+    assert np.isfinite(loss) and all(np.isfinite(g).all() for g in grads.values())
