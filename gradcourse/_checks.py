@@ -30,7 +30,6 @@ from .errors import NonFiniteError
 __all__ = [
     "NonFiniteError",
     "as_array",
-    "first_nonfinite_step",
     "positive_int",
     "nonnegative_int",
     "positive_float",
@@ -44,16 +43,6 @@ __all__ = [
 #: numpy dtype kinds that are real numbers: unsigned and signed integers, floats.
 _REAL_KINDS = "uif"
 _KIND_NAMES = {"b": "boolean", "c": "complex", "O": "object (non-numeric)", "U": "string", "S": "bytes"}
-
-
-def first_nonfinite_step(name, values):
-    """Raise :class:`NonFiniteError` naming the first step t (1-based) where ``values[t-1]`` is not finite."""
-    finite = np.isfinite(values).reshape(len(values), -1).all(axis=1)
-    if not finite.all():
-        t = int(np.argmin(finite)) + 1
-        raise NonFiniteError(
-            f"{name} overflowed to inf or NaN at step t={t} of {len(values)}: the forward pass exploded"
-        )
 
 
 def _real_array(name, value):

@@ -64,6 +64,31 @@ def sequence(name, x, model_shape, n):
     return x
 
 
+def recurrent_sizes(p, M, n_h, gates, W_in, W_rec, b):
+    """Check a recurrent model's arrays, whose input, recurrent and bias blocks have ``gates`` n_h
+    rows (1 for the vanilla RNN, 4 for the LSTM), and its readout; return ``(n_x, n_y)``."""
+    core(f"params[{W_rec!r}]", p[W_rec], M, (gates * n_h, n_h))
+    n_x = core(f"params[{W_in!r}]", p[W_in], M, (gates * n_h, None)).shape[-1]
+    n_y = core("params['W_hy']", p["W_hy"], M, (None, n_h)).shape[-2]
+    core(f"params[{b!r}]", p[b], M, (gates * n_h,))
+    core("params['b_y']", p["b_y"], M, (n_y,))
+    return n_x, n_y
+
+
+def initial_state(name, value, M, B, n_h):
+    """An initial state of shape (M..., B, n_h): zeros if ``value`` is None, else ``value``, given
+    as (B, n_h) for all models or (M..., B, n_h)."""
+    if value is None:
+        return np.zeros(M + (B, n_h))
+    value = _checks.as_array(name, value)
+    return np.broadcast_to(core(name, value, M if value.ndim > 2 else (), (B, n_h)), M + (B, n_h))
+
+
+def previous_states(initial, states):
+    """States at steps 0..T-1, from the initial state (M..., B, n) and the states 1..T (M..., T, B, n)."""
+    return np.concatenate([initial[..., None, :, :], states[..., :-1, :, :]], axis=-3)
+
+
 def fingerprint(params):
     """A checksum of every parameter's bytes: cheap, and different for different values."""
     return tuple(

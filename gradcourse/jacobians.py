@@ -166,7 +166,7 @@ def signals_by_lag(params, fwd, dy):
 def _step_inputs(fwd, wrt):
     """The factor u_k that multiplies dL/da_k in dL/d(wrt) at each step k, (T, B, m), or None."""
     if wrt == "W_hh":
-        return np.concatenate([fwd.h0[None], fwd.h[:-1]])  # h_{k-1}
+        return _params.previous_states(fwd.h0, fwd.h)  # h_{k-1}
     if wrt == "W_xh":
         return fwd.x
     return None

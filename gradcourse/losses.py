@@ -16,7 +16,10 @@ import numpy as np
 from . import _checks
 from .errors import NonFiniteError
 
-__all__ = ["mse", "mse_last_step"]
+__all__ = ["LOSS_AT", "mse", "mse_last_step", "sequence_loss"]
+
+#: Where a recurrent model's loss is taken: summed over every step, or at the last only.
+LOSS_AT = ("every_step", "last_step")
 
 
 def _model_ndim(model_ndim, y, min_sample_ndim):
@@ -114,3 +117,17 @@ def mse_last_step(y, y_target, *, model_ndim=0, check_finite=True):
     dy = np.zeros_like(y)
     dy[..., -1, :, :] = dy_last
     return loss, dy
+
+
+def sequence_loss(loss_at):
+    """The loss of a recurrent model for ``loss_at``: :func:`mse` over every step, or
+    :func:`mse_last_step`. Checked before any computation, so a wrong name costs nothing.
+
+    Examples
+    --------
+    >>> sequence_loss("last_step") is mse_last_step
+    True
+    """
+    if loss_at not in LOSS_AT:
+        raise ValueError(f"loss_at must be one of {LOSS_AT}, got {loss_at!r}")
+    return mse if loss_at == "every_step" else mse_last_step

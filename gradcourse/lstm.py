@@ -35,7 +35,7 @@ import numpy as np
 
 from . import _checks, _params, losses
 from ._params import swap
-from .rnn import LOSS_AT, Sizes
+from .rnn import Sizes
 
 __all__ = ["PARAM_NAMES", "GATES", "init_params", "check_params", "Forward", "forward", "backward",
            "loss_and_grads", "signal_map"]
@@ -86,11 +86,7 @@ def check_params(params):
     """
     p, M = _params.check(params, _CORE_NDIM, list(PARAM_NAMES))
     n_h = p["W_h"].shape[-1]
-    _params.core("params['W_h']", p["W_h"], M, (4 * n_h, n_h))
-    n_x = _params.core("params['W_x']", p["W_x"], M, (4 * n_h, None)).shape[-1]
-    n_y = _params.core("params['W_hy']", p["W_hy"], M, (None, n_h)).shape[-2]
-    _params.core("params['b']", p["b"], M, (4 * n_h,))
-    _params.core("params['b_y']", p["b_y"], M, (n_y,))
+    n_x, n_y = _params.recurrent_sizes(p, M, n_h, 4, "W_x", "W_h", "b")
     return Sizes(n_x, n_h, n_y, M)
 
 
@@ -125,13 +121,6 @@ def _gate_values(z, n_h):
     return t
 
 
-def _initial(name, value, M, B, n_h):
-    if value is None:
-        return np.zeros(M + (B, n_h))
-    value = _checks.as_array(name, value)
-    return np.broadcast_to(_params.core(name, value, M if value.ndim > 2 else (), (B, n_h)), M + (B, n_h))
-
-
 def forward(params, x, *, h0=None, c0=None, check_finite=True):
     """Run the LSTM over a batch of sequences ``x`` of shape (T, B, n_x).
 
@@ -149,7 +138,7 @@ def forward(params, x, *, h0=None, c0=None, check_finite=True):
     M, n_h = sizes.model_shape, sizes.n_h
     x = _params.sequence("x", x, M, sizes.n_x)
     T, B = x.shape[-3:-1]
-    h_prev, c_prev = h0, c0 = _initial("h0", h0, M, B, n_h), _initial("c0", c0, M, B, n_h)
+    h_prev, c_prev = h0, c0 = _params.initial_state("h0", h0, M, B, n_h), _params.initial_state("c0", c0, M, B, n_h)
     gates = np.empty((4,) + M + (T, B, n_h))
     c, tanh_c, h = (np.empty(M + (T, B, n_h)) for _ in range(3))
     W_h_T = swap(params["W_h"])
@@ -177,11 +166,6 @@ def _step_back(W_h, gates_t, c_prev, tanh_c, dh, dc):
     return dz, dz @ W_h, dc * f
 
 
-def _previous(initial, states):
-    """States at steps 0..T-1 from the initial state and the states 1..T."""
-    return np.concatenate([initial[..., None, :, :], states[..., :-1, :, :]], axis=-3)
-
-
 def backward(params, fwd, dy, *, check_finite=True):
     """BPTT for the LSTM: dL/d(param) for every parameter, given dL/dy_t for every step.
 
@@ -198,7 +182,7 @@ def backward(params, fwd, dy, *, check_finite=True):
     check_params(params)
     _params.check_record(params, fwd, Forward, "lstm")
     dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
-    c_prev = _previous(fwd.c0, fwd.c)
+    c_prev = _params.previous_states(fwd.c0, fwd.c)
     W_h = params["W_h"]
     with np.errstate(over="ignore", invalid="ignore"):
         dh_out = _params.times(dy, params["W_hy"])
@@ -211,7 +195,7 @@ def backward(params, fwd, dy, *, check_finite=True):
             )
         grads = {
             "W_x": _params.sum_outer(dz, fwd.x),
-            "W_h": _params.sum_outer(dz, _previous(fwd.h0, fwd.h)),
+            "W_h": _params.sum_outer(dz, _params.previous_states(fwd.h0, fwd.h)),
             "b": dz.sum(axis=(-3, -2)),
             "W_hy": _params.sum_outer(dy, fwd.h),
             "b_y": dy.sum(axis=(-3, -2)),
@@ -231,10 +215,8 @@ def loss_and_grads(params, x, y_target, *, h0=None, c0=None, loss_at="every_step
     >>> loss      # zero output: half of (0 - 1)^2
     0.5
     """
-    if loss_at not in LOSS_AT:
-        raise ValueError(f"loss_at must be one of {LOSS_AT}, got {loss_at!r}")
+    loss_fn = losses.sequence_loss(loss_at)
     fwd = forward(params, x, h0=h0, c0=c0, check_finite=check_finite)
-    loss_fn = losses.mse if loss_at == "every_step" else losses.mse_last_step
     loss, dy = loss_fn(fwd.y, y_target, model_ndim=fwd.y.ndim - 3, check_finite=check_finite)
     return loss, backward(params, fwd, dy, check_finite=check_finite)
 
@@ -263,7 +245,7 @@ def signal_map(params, fwd, dy):
     _params.check_record(params, fwd, Forward, "lstm")
     dy = _params.core("dy", _checks.as_array("dy", dy, finite=True), (), fwd.y.shape)
     T = len(dy)
-    c_prev = _previous(fwd.c0, fwd.c)
+    c_prev = _params.previous_states(fwd.c0, fwd.c)
     dh = dy @ params["W_hy"]  # lag 0: dL_t/dh_t, and nothing yet through c
     dc = np.zeros_like(dh)
     H, C = np.zeros((T, T)), np.zeros((T, T))

@@ -221,16 +221,15 @@ def _backward(params, fwd, dy, check_finite):
     dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
     inputs = _inputs(fwd)
     grads, signals = {}, [dy]
-    da = dy
+    da, g = dy, None  # dL/da_m and dL/dh_m, from the top layer down
     with np.errstate(over="ignore", invalid="ignore"):
         for m in range(L, 0, -1):
             grads[f"W{m}"] = swap(da) @ inputs[m - 1]
             grads[f"b{m}"] = da.sum(axis=-2)
             if m > 1:
-                g = da @ params[f"W{m}"]  # dL/dh_{m-1} through layer m
-                if fwd.residual and m < L and inputs[m].shape[-1] == inputs[m - 1].shape[-1]:
-                    g = g + g_next  # layer m added its input: the skip passes g_m unchanged
-                g_next = g
+                skip = fwd.residual and m < L and inputs[m].shape[-1] == inputs[m - 1].shape[-1]
+                # dL/dh_{m-1}: through layer m, plus g_m itself if layer m added its input
+                g = da @ params[f"W{m}"] + (g if skip else 0.0)
                 da = g * f_prime(fwd.a[m - 2])
                 signals.insert(0, da)
     if check_finite:

@@ -58,7 +58,7 @@ PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 RECURRENT_INITS = ("gaussian", "orthogonal", "identity")
 
 #: Where :func:`loss_and_grads` takes the loss: summed over every step, or at the last only.
-LOSS_AT = ("every_step", "last_step")
+LOSS_AT = losses.LOSS_AT
 
 _CORE_NDIM = {"W_xh": 2, "W_hh": 2, "b_h": 1, "W_hy": 2, "b_y": 1}
 
@@ -140,11 +140,7 @@ def check_params(params):
     """
     p, M = _params.check(params, _CORE_NDIM, list(PARAM_NAMES))
     n_h = p["W_hh"].shape[-2]
-    _params.core("params['W_hh']", p["W_hh"], M, (n_h, n_h))
-    n_x = _params.core("params['W_xh']", p["W_xh"], M, (n_h, None)).shape[-1]
-    n_y = _params.core("params['W_hy']", p["W_hy"], M, (None, n_h)).shape[-2]
-    _params.core("params['b_h']", p["b_h"], M, (n_h,))
-    _params.core("params['b_y']", p["b_y"], M, (n_y,))
+    n_x, n_y = _params.recurrent_sizes(p, M, n_h, 1, "W_xh", "W_hh", "b_h")
     return Sizes(n_x, n_h, n_y, M)
 
 
@@ -203,11 +199,7 @@ def forward(params, x, *, h0=None, activation="tanh", check_finite=True, **activ
     M, n_h = sizes.model_shape, sizes.n_h
     x = _params.sequence("x", x, M, sizes.n_x)
     T, B = x.shape[-3:-1]
-    if h0 is None:
-        h0 = np.zeros(M + (B, n_h))
-    else:
-        h0 = _checks.as_array("h0", h0)
-        h0 = np.broadcast_to(_params.core("h0", h0, M if h0.ndim > 2 else (), (B, n_h)), M + (B, n_h))
+    h0 = _params.initial_state("h0", h0, M, B, n_h)
     W_hh_T = swap(params["W_hh"])
     with np.errstate(over="ignore", invalid="ignore"):  # detected below, with the step
         a_in = _params.times(x, swap(params["W_xh"])) + params["b_h"][..., None, None, :]
@@ -319,9 +311,7 @@ def loss_and_grads(params, x, y_target, *, h0=None, activation="tanh", loss_at="
     >>> loss   # with zero input and zero biases every output is 0
     1.5
     """
-    if loss_at not in LOSS_AT:
-        raise ValueError(f"loss_at must be one of {LOSS_AT}, got {loss_at!r}")
+    loss_fn = losses.sequence_loss(loss_at)
     fwd = forward(params, x, h0=h0, activation=activation, check_finite=check_finite, **activation_kwargs)
-    loss_fn = losses.mse if loss_at == "every_step" else losses.mse_last_step
     loss, dy = loss_fn(fwd.y, y_target, model_ndim=fwd.y.ndim - 3, check_finite=check_finite)
     return loss, backward(params, fwd, dy, check_finite=check_finite)

@@ -44,9 +44,12 @@ class History(NamedTuple):
 
 
 def _learning_rate(lr, M):
-    lr = np.asarray(lr, dtype=float) if not isinstance(lr, (str, bytes)) else lr
-    if not isinstance(lr, np.ndarray) or lr.dtype.kind != "f":
-        raise TypeError(f"lr must be a number or an array of numbers, got {lr!r}")
+    try:
+        if isinstance(lr, (str, bytes)):  # np.asarray would parse "0.1"
+            raise TypeError
+        lr = np.asarray(lr, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"lr must be a number or an array of numbers, got {lr!r}") from None
     if not np.all(np.isfinite(lr)) or not np.all(lr > 0):
         raise ValueError(f"lr must be finite and > 0, got {lr}")
     try:
@@ -129,7 +132,8 @@ def train(model, params, data, *, steps, lr, update=None, rng=None, **loss_kwarg
         with np.errstate(all="ignore"):  # non-finite values are found and reported below
             loss, grads = model.loss_and_grads(params, x, y_target, check_finite=False, **loss_kwargs)
             norms = {k: clipping.global_norm({k: g}, model_ndim=len(M)) for k, g in grads.items()}
-            total = clipping.global_norm(grads, model_ndim=len(M))
+            # the norm of everything is the norm of the groups' norms
+            total = clipping.global_norm({k: np.asarray(n)[..., None] for k, n in norms.items()}, model_ndim=len(M))
         ok = alive & np.isfinite(loss) & np.isfinite(total)
         for idx in np.ndindex(M):
             if alive[idx] and not ok[idx]:
