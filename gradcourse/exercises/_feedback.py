@@ -12,18 +12,34 @@ from dataclasses import dataclass
 import numpy as np
 
 
+#: The verdicts a checker gives, as the grading table names them.
+STATUSES = ("passed", "failed", "not attempted")
+
+
 @dataclass(frozen=True)
 class Feedback:
     """The verdict of a checker: ``bool(feedback)`` is whether all cases passed.
+
+    ``status`` is "passed", "failed" or "not attempted" (the function still raises the
+    stub's NotImplementedError); it defaults to "passed" or "failed" as ``passed`` says.
 
     Examples
     --------
     >>> Feedback(True, "Correct: all 3 cases.")
     Correct: all 3 cases.
+    >>> Feedback(False, "Not attempted: the stub is still in place.", "not attempted").status
+    'not attempted'
     """
 
     passed: bool
     message: str
+    status: str = None
+
+    def __post_init__(self):
+        if self.status is None:
+            object.__setattr__(self, "status", "passed" if self.passed else "failed")
+        if self.status not in STATUSES or (self.status == "passed") != bool(self.passed):
+            raise ValueError(f"status must be one of {STATUSES} and agree with passed, got {self.status!r}")
 
     def __bool__(self):
         return self.passed
@@ -50,10 +66,23 @@ def name_of(fn, default):
     return name if isinstance(name, str) and name.isidentifier() else default
 
 
+class Described:
+    """Stands for a value that cannot travel between processes (the grading command sends
+    numbers and arrays only): it carries the words :func:`describe` gave for the value."""
+
+    def __init__(self, description):
+        self.description = str(description)
+
+    def __repr__(self):
+        return f"<{self.description}>"
+
+
 def describe(value):
     """A few words naming what ``value`` is: ``None``, ``a str``, ``a tuple of 2 items``..."""
     if value is None:
         return "None"
+    if isinstance(value, Described):
+        return value.description
     if isinstance(value, (bool, np.bool_)):
         return f"{value} (a bool)"
     if isinstance(value, np.ndarray):
@@ -80,7 +109,7 @@ def as_float_array(value, shape, *, scalar_ok_size1=True):
     expected = shape_words(shape)
     if value is None:
         return None, f"returned None where {expected} was expected (is a `return` missing?)."
-    if isinstance(value, (bool, np.bool_, str, bytes, dict, set, frozenset)) or callable(value):
+    if isinstance(value, (bool, np.bool_, str, bytes, dict, set, frozenset, Described)) or callable(value):
         return None, f"returned {describe(value)} where {expected} was expected."
     try:
         arr = np.asarray(value)
@@ -121,6 +150,11 @@ def close(got, want, *, rtol=1e-6, atol=1e-9):
     with np.errstate(all="ignore"):
         scale = np.abs(want).max() if want.size else 0.0
         return bool(want.size == 0 or np.abs(got - want).max() <= rtol * scale + atol)
+
+
+class NotAttempted(Exception):
+    """Raised out of a checker when the reader's function raises NotImplementedError, as the
+    student edition's stubs do: the exercise has not been attempted yet."""
 
 
 class Diagnosis(str):
@@ -224,7 +258,8 @@ def never_raises(checker):
     """Wrap a checker so that even a case it did not foresee comes back as a :class:`Feedback`.
 
     The tests make sure that no input they try reaches this net; it is there for the ones
-    nobody thought of. ``KeyboardInterrupt`` still stops a checker.
+    nobody thought of. A :class:`NotAttempted` from a stub becomes a "Not attempted"
+    verdict. ``KeyboardInterrupt`` still stops a checker.
     """
 
     @functools.wraps(checker)
@@ -233,6 +268,9 @@ def never_raises(checker):
             return checker(*args, **kwargs)
         except KeyboardInterrupt:
             raise
+        except NotAttempted as stub:
+            return Feedback(False, f"Not attempted: {stub} Write the function in its cell, run that cell, then run "
+                                   "this check again.", "not attempted")
         except BaseException as err:  # noqa: BLE001  (a checker must never raise on the reader's input)
             return Feedback(False, f"Not yet: the checker could not read the function's result "
                                    f"({type(err).__name__}: {safe_str(err)}). Tolerance: see help({checker.__name__}).")

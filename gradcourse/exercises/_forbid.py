@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._feedback import safe_str
+from ._feedback import NotAttempted, safe_str
 
 
 class ForbiddenCall(Exception):
@@ -72,6 +72,23 @@ def matrix_two_norm(arguments):
     return (axis is None and np.ndim(x) == 2) or (isinstance(axis, tuple) and len(axis) == 2)
 
 
+def spectral_order(arguments):
+    """Whether a call of ``matrix_norm(x, ord)`` asks for the 2-norm (or its kin)."""
+    return arguments.get("ord") in (2, -2, "nuc")
+
+
+class RemoteFunction:
+    """A reader's function that runs in another process (see the grading command).
+
+    :meth:`Guard.call` hands a call of such a function to its ``guarded_call(rules, args,
+    record_warnings)``, which runs it there under the same rules and returns a :class:`Call`,
+    so that a checker's own code and data never share a process with the reader's code.
+    """
+
+    def guarded_call(self, rules, args, record_warnings):  # pragma: no cover  (abstract)
+        raise NotImplementedError
+
+
 @dataclass
 class Call:
     """What one call of the reader's function gave."""
@@ -80,6 +97,7 @@ class Call:
     error: str = None  # "raised ZeroDivisionError: division by zero"
     forbidden: str = None  # label of the first forbidden function it called
     warnings: list = field(default_factory=list)
+    not_attempted: bool = False  # it raised NotImplementedError, as a stub does
 
 
 class Guard:
@@ -115,12 +133,24 @@ class Guard:
         return undo, codes, modules
 
     def call(self, fn, args, *, record_warnings=False):
-        """Call ``fn(*args)``; never raises (except ``KeyboardInterrupt``).
+        """Call ``fn(*args)``; raises only ``KeyboardInterrupt`` and :class:`NotAttempted`.
 
         Floating-point problems are silenced (a NaN or inf result is judged by its value),
         unless ``record_warnings``: then overflow, division by zero and invalid operations
-        warn, and the warnings are collected in ``Call.warnings``.
+        warn, and the warnings are collected in ``Call.warnings``. A function that raises
+        NotImplementedError (a stub not yet filled in) makes the whole check "not attempted":
+        :class:`NotAttempted` propagates to the checker's :func:`never_raises` wrapper.
         """
+        if isinstance(fn, RemoteFunction):
+            result = fn.guarded_call(self.rules, args, record_warnings)
+        else:
+            result = self.call_here(fn, args, record_warnings=record_warnings)
+        if result.not_attempted:
+            raise NotAttempted(f"the function still {result.error.replace('raised', 'raises', 1)}.")
+        return result
+
+    def call_here(self, fn, args, *, record_warnings=False):
+        """:meth:`call` in this process; never raises (except ``KeyboardInterrupt``)."""
         result, hits, caught = Call(), [], []
         undo, codes, modules = [], {}, set()
         hooked = False
@@ -139,6 +169,7 @@ class Guard:
         except BaseException as err:  # noqa: BLE001  (the reader's code may fail in any way)
             text = safe_str(err)
             result.error = f"raised {type(err).__name__}: {text}" if text else f"raised {type(err).__name__}"
+            result.not_attempted = isinstance(err, NotImplementedError)
         finally:
             if hooked:
                 sys.setprofile(None)
@@ -203,7 +234,7 @@ SINGULAR_VALUES = tuple(
     [Rule("numpy.linalg", name, f"np.linalg.{name}") for name in ("svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh")]
     + [Rule("numpy.linalg", "norm", "np.linalg.norm(A, 2)", matrix_two_norm),
        Rule("numpy.linalg", "matrix_norm", "np.linalg.matrix_norm(A, ord=2)",
-            lambda arguments: arguments.get("ord") in (2, -2, "nuc"))]
+            spectral_order)]
     + [Rule("scipy.linalg", name, f"scipy.linalg.{name}") for name in ("svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh")]
     + [Rule("scipy.linalg", "norm", "scipy.linalg.norm(A, 2)", matrix_two_norm)]
     + [Rule("scipy.sparse.linalg", name, f"scipy.sparse.linalg.{name}") for name in ("svds", "eigs", "eigsh")]
