@@ -4,10 +4,10 @@
 
 sphinx-exercise's own switch (``hide_solutions``) fails on solutions written in the
 start/end form, which the chapters use for solutions with code. So this builds the book
-from a copy whose notebooks are the student edition, written by nbconvert with
-``student_edition.py``: every cell tagged "solution" is removed, and with it the solution's
-text, code, outputs and glued values. The pages, the API page and the search index are
-built from that copy alone. Writes the HTML to ``--out``.
+from a copy whose notebooks have every cell tagged "solution" removed (by
+``tools/student_edition.py --keep-myst``, which keeps the book's markup), and with those
+cells the solutions' text, code, outputs and glued values. The pages, the API page and the
+search index are built from that copy alone. Writes the HTML to ``--out``.
 """
 
 import argparse
@@ -31,9 +31,8 @@ def copy_sources(target):
         else:
             shutil.copy2(source, target / name)
     notebooks = sorted(str(path) for path in (ROOT / "book").glob("*.ipynb"))
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--config", str(ROOT / "student_edition.py"),
-                    f"--FilesWriter.build_directory={target / 'book'}", *notebooks],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([sys.executable, str(ROOT / "tools" / "student_edition.py"), "--keep-myst",
+                    "--out", str(target / "book"), *notebooks], check=True, capture_output=True, cwd=ROOT)
 
 
 def build(out):

@@ -1,0 +1,214 @@
+"""The grading command: full marks for correct work, zero for a blank edition, a row for every
+broken submission, no credit for tampering, and the same verdicts as the checkers give in a
+student's own notebook.
+
+The correct answers are the worked solutions of ``test_exercises.py`` (its ``*_reference``
+functions), pasted into the stubs of the student edition as a student would.
+"""
+
+import inspect
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).parent))
+import exercise_registry  # noqa: E402
+import grade  # noqa: E402
+import grading_wire as wire  # noqa: E402
+import student_edition  # noqa: E402
+import test_exercises  # noqa: E402  (the worked solutions)
+
+import gradcourse.exercises as exercises  # noqa: E402
+
+REGISTRY = exercise_registry.load()
+CODE = [e for e in REGISTRY if e.check]
+#: The reference solution of each function the students write, where its name differs.
+REFERENCE = {"my_sigmoid": "stable_sigmoid_reference", "my_clip": "clip_by_global_norm_reference"}
+
+
+def _reference_name(function_name):
+    return REFERENCE.get(function_name, f"{function_name}_reference")
+
+
+def correct_answer(exercise):
+    """The answer cell a student with the worked solution would hand in."""
+    source = inspect.getsource(getattr(test_exercises, _reference_name(exercise.check.function_name)))
+    for other in CODE:  # one solution may call another (state_jacobian calls step_jacobian)
+        source = source.replace(_reference_name(other.check.function_name), other.check.function_name)
+    return ("import math\nfrom functools import reduce\n\nimport numpy as np\n\n"
+            "from gradcourse.activations import sigmoid, sigmoid_prime\n\n" + source)
+
+
+def _edition(tmp_path, chapter):
+    return nbformat.read(student_edition.write([ROOT / "book" / f"{chapter}.ipynb"], tmp_path / "edition")[0],
+                         as_version=4)
+
+
+def _fill(nb, answers=None, written="An answer in words."):
+    for cell in nb.cells:
+        label, role = cell.metadata.get("gradcourse", {}).get("exercise"), cell.metadata.get("gradcourse", {}).get("role")
+        if role == "answer" and answers is not None and label in answers:
+            cell.source = answers[label]
+        if role == "written" and written:
+            cell.source = written
+    return nb
+
+
+def _grade(tmp_path, submissions, **kwargs):
+    folder = tmp_path / "handed_in"
+    folder.mkdir(exist_ok=True)
+    for name, nb in submissions.items():
+        if isinstance(nb, str):
+            (folder / name).write_text(nb)
+        else:
+            nbformat.write(nb, folder / name)
+    rows = grade.grade_folder(folder, **kwargs)
+    return {(row.student, row.exercise, row.part): row for row in rows}
+
+
+CHAPTERS = list(exercise_registry.by_chapter(REGISTRY))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_correct_submission_scores_full(tmp_path, chapter):
+    answers = {e.label: correct_answer(e) for e in CODE if e.chapter == chapter}
+    rows = _grade(tmp_path, {"ada.ipynb": _fill(_edition(tmp_path, chapter), answers)})
+    exercises_here = exercise_registry.by_chapter(REGISTRY)[chapter]
+    for e in exercises_here:
+        if e.check:
+            row = rows["ada.ipynb", e.label, "check"]
+            assert (row.status, row.points) == ("passed", e.check.points), row.message
+        if e.written:
+            assert rows["ada.ipynb", e.label, "written"].status == "to mark"
+    assert len(rows) == sum((e.check is not None) + (e.written is not None) for e in exercises_here)
+
+
+def test_a_blank_student_edition_scores_zero_without_errors(tmp_path):
+    submissions = {f"{c}.ipynb": _edition(tmp_path, c) for c in CHAPTERS}
+    rows = _grade(tmp_path, submissions)
+    assert len(rows) == sum((e.check is not None) + (e.written is not None) for e in REGISTRY)
+    for row in rows.values():
+        assert (row.status, row.points) == ("not attempted", 0), (row.exercise, row.message)
+
+
+def test_broken_submissions_get_a_row_saying_so_and_the_rest_are_graded(tmp_path):
+    chapter = "02_scalar"
+    good = {e.label: correct_answer(e) for e in CODE if e.chapter == chapter}
+    looping = dict(good, **{"ex-scalar-band": "def unstable_half_width(w):\n    while True:\n        pass\n"})
+    dying = dict(good, **{"ex-scalar-steps": "import os\ndef steps_to_shrink(factor, threshold):\n    os._exit(3)\n"})
+    raising = dict(good, **{"ex-scalar-steps": "import numpy_that_does_not_exist\n"})
+    rows = _grade(tmp_path, {
+        "malformed.ipynb": '{"cells": [',
+        "looping.ipynb": _fill(_edition(tmp_path, chapter), looping),
+        "dying.ipynb": _fill(_edition(tmp_path, chapter), dying),
+        "raising.ipynb": _fill(_edition(tmp_path, chapter), raising),
+    }, chapter=chapter, timeout=3)
+    assert {r.status for k, r in rows.items() if k[0] == "malformed.ipynb"} == {"error"}
+    assert "cannot be read" in rows["malformed.ipynb", "ex-scalar-steps", "check"].message
+    assert "time limit of 3 s" in rows["looping.ipynb", "ex-scalar-band", "check"].message
+    assert rows["looping.ipynb", "ex-scalar-steps", "check"].status == "passed"  # graded before the loop
+    assert "died" in rows["dying.ipynb", "ex-scalar-steps", "check"].message
+    assert rows["dying.ipynb", "ex-scalar-band", "check"].status == "passed"  # graded in a fresh process
+    assert "ModuleNotFoundError" in rows["raising.ipynb", "ex-scalar-steps", "check"].message
+    assert rows["raising.ipynb", "ex-scalar-band", "check"].status == "passed"
+
+
+TAMPERING = '''
+import gradcourse.exercises as ex
+import gradcourse.exercises._feedback as fb
+fb.Feedback.__bool__ = lambda self: True
+fb.Feedback.__post_init__ = lambda self: None
+ex.check_steps_to_shrink = lambda *a, **k: fb.Feedback(True, "Correct: trust me", "passed")
+import grading_wire
+grading_wire.encode = lambda value, depth=0: {"t": "int", "v": "132"}
+
+def steps_to_shrink(factor, threshold):
+    return 132
+'''
+
+
+def test_a_tampering_submission_is_not_credited(tmp_path):
+    nb = _fill(_edition(tmp_path, "02_scalar"), {"ex-scalar-steps": TAMPERING})
+    nb.cells.append(nbformat.v4.new_code_cell("check_steps_to_shrink = lambda f: 'Correct'"))  # never run
+    row = _grade(tmp_path, {"mallory.ipynb": nb})["mallory.ipynb", "ex-scalar-steps", "check"]
+    assert (row.status, row.points) == ("failed", 0)
+    assert row.message.startswith("Not yet: steps_to_shrink fails")
+
+
+WRONG = {  # function name -> source of a wrong answer whose verdict must be the same in both places
+    "step_jacobian": "def step_jacobian(W_hh, a_t, f_prime):\n    return W_hh @ np.diag(f_prime(a_t))\n",
+    "largest_singular_value": "def largest_singular_value(A):\n    return np.linalg.svd(A)[1][0]\n",
+    "my_clip": ("def my_clip(grads, max_norm):\n    for g in grads.values():\n        g *= 0.5\n"
+                "    return {k: v.copy() for k, v in grads.items()}\n"),
+    "orthogonal": ("def orthogonal(n, rng):\n    q, r = np.linalg.qr(np.random.default_rng(0).normal(size=(n, n)))\n"
+                   "    return q\n"),
+    "my_sigmoid": "def my_sigmoid(a):\n    return 1 / (1 + np.exp(-a))\n",
+    "add_identity_layers": "def add_identity_layers(params, k):\n    return params\n",
+}
+
+
+def _local(source, name):
+    namespace = {"np": np}
+    exec(source, namespace)  # noqa: S102  (a test's own source)
+    return namespace[name]
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_the_grader_gives_the_verdict_the_checker_gives_in_the_notebook(name):
+    exercise = next(e for e in CODE if e.check.function_name == name)
+    checker = getattr(exercises, exercise.check.checker)
+    here = checker(_local(WRONG[name], name), seed=7)
+    worker = grade.Worker()
+    try:
+        worker.request({"op": "load", "imports": ["import numpy as np"], "cells": [(exercise.label, WRONG[name])],
+                        "names": {exercise.label: name}}, 20)
+        there = checker(grade.StudentFunction(worker, name, 20), seed=7)
+    finally:
+        worker.close()
+    assert not here and here.message == there.message
+
+
+def test_shortcuts_in_place_changes_and_the_generator_are_seen_through_the_process():
+    """The three things a checker learns besides the result: what it called, what it changed, what it drew."""
+    worker = grade.Worker()
+    try:
+        worker.request({"op": "load", "imports": ["import numpy as np"],
+                        "cells": [(name, source) for name, source in WRONG.items()],
+                        "names": {name: name for name in WRONG}}, 20)
+        remote = lambda name: grade.StudentFunction(worker, name, 20)  # noqa: E731
+        assert "do not call np.linalg.svd" in exercises.check_largest_singular_value(remote("largest_singular_value")).message
+        assert "input gradients were modified" in exercises.check_clip_by_global_norm(remote("my_clip")).message
+        assert "draw it from rng" in exercises.check_orthogonal(remote("orthogonal")).message
+    finally:
+        worker.close()
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, 2**80, 1.5, float("nan"), -np.inf, np.float64(2.5), np.int32(7), np.bool_(False), "text",
+    np.arange(6.0).reshape(2, 3), np.array([1, 2], dtype=np.int8), np.array(3.0), np.array([1 + 2j]),
+    [1, [2.0, None]], (np.ones(2), "a"), {"W1": np.eye(2), "b1": np.zeros(2)},
+])
+def test_values_cross_between_processes_unchanged(value):
+    back = wire.decode(wire.encode(value))
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and np.array_equal(back, value)
+    elif isinstance(value, dict):
+        assert all(np.array_equal(back[k], value[k]) for k in value)
+    elif isinstance(value, float) and np.isnan(value):
+        assert np.isnan(back)
+    elif not isinstance(value, (list, tuple)):
+        assert back == value
+
+
+def test_what_cannot_cross_arrives_described_and_a_forged_reply_reads_as_nothing():
+    assert wire.describe(wire.decode(wire.encode(object()))) == "a object"
+    assert wire.describe(wire.decode(wire.encode(np.array([object()])))) == "an array of shape (1,) and dtype object"
+    forged = {"t": "array", "v": "bm90IGFuIGFycmF5"}
+    assert re.match("a value the grader could not read", wire.describe(wire.decode(forged)))
