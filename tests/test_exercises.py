@@ -23,6 +23,7 @@ from hypothesis.extra import numpy as hnp
 import gradcourse.exercises
 from gradcourse import activations, clipping, jacobians, rnn, spectral, updates
 from gradcourse import exercises
+from gradcourse.activations import sigmoid, sigmoid_prime
 
 ROOT = Path(__file__).parents[1]
 SEEDS = [0, 1, 2, 12345, None]
@@ -105,10 +106,39 @@ def orthogonal_reference(n, rng):
     return Q * np.sign(np.diag(R))
 
 
+def first_distance_below_reference(row, fraction):
+    """The first distance d with row[d] < fraction * row[0], or None if there is none."""
+    below = np.flatnonzero(np.asarray(row) < fraction * row[0])
+    return int(below[0]) if below.size else None
+
+
+def layers_below_reference(a, threshold):
+    """The first whole L with sigma'(a)**L < threshold, that is L > log(threshold) / log(sigma'(a))."""
+    return int(np.floor(np.log(threshold) / np.log(sigmoid_prime(a)))) + 1
+
+
+def shrink_per_layer_reference(backward):
+    """Geometric mean of backward[l + 1] / backward[l]: the products telescope to last / first."""
+    return (backward[-1] / backward[0]) ** (1 / (len(backward) - 1))
+
+
+def cosine_after_value_clip_reference(a, c, eps, n):
+    """cos = g . v / (||g|| ||v||) with g = (a, eps, ..., eps) and its clip v = (c, eps, ..., eps)."""
+    small = (n - 1) * eps**2  # what the n - 1 small components add to each dot product
+    return (a * c + small) / (np.sqrt(a**2 + small) * np.sqrt(c**2 + small))
+
+
+def steps_to_forget_reference(bias, threshold):
+    """The first whole k with f**k < threshold for f = sigma(bias): k > log(threshold) / log(f)."""
+    return int(np.floor(np.log(threshold) / np.log(sigmoid(bias)))) + 1
+
+
 FIXTURES = [
     step_jacobian_reference, state_jacobian_reference, steps_to_shrink_reference, unstable_half_width_reference,
     largest_singular_value_reference, most_stretched_direction_reference, stable_sigmoid_reference,
     add_identity_layers_reference, clip_by_global_norm_reference, orthogonal_reference,
+    first_distance_below_reference, layers_below_reference, shrink_per_layer_reference,
+    cosine_after_value_clip_reference, steps_to_forget_reference,
 ]
 
 # Alternative correct forms.
@@ -165,6 +195,74 @@ def orthogonal_by_gram_schmidt(n, rng):
     return Q
 
 
+def first_distance_by_loop(row, fraction):
+    for d, value in enumerate(row):
+        if value < fraction * row[0]:
+            return d
+    return None
+
+
+def first_distance_by_list(row, fraction):
+    """Plain lists and Python floats, no numpy."""
+    hits = [d for d in range(len(row)) if float(row[d]) < fraction * float(row[0])]
+    return hits[0] if hits else None
+
+
+def own_sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def layers_by_multiplying(a, threshold):
+    slope = own_sigmoid(a) * (1 - own_sigmoid(a))
+    layers, signal = 0, 1.0
+    while not signal < threshold:
+        layers, signal = layers + 1, signal * slope
+    return layers
+
+
+def layers_by_ceil(a, threshold):
+    """Right wherever sigma'(a)**L never equals the threshold exactly, as on every case checked."""
+    return math.ceil(math.log(threshold) / math.log(1 / (4 * math.cosh(a / 2) ** 2)))
+
+
+def shrink_by_mean_log_ratio(backward):
+    ratios = np.asarray(backward[1:]) / np.asarray(backward[:-1])
+    return float(np.exp(np.mean(np.log(ratios))))
+
+
+def shrink_by_product_of_ratios(backward):
+    product = 1.0
+    for before, after in zip(backward[:-1], backward[1:]):
+        product *= after / before
+    return product ** (1 / (len(backward) - 1))
+
+
+def cosine_by_building_the_vectors(a, c, eps, n):
+    g = np.full(n, float(eps))
+    g[0] = a
+    v = np.minimum(g, c)
+    return g @ v / np.sqrt((g @ g) * (v @ v))
+
+
+def cosine_by_the_chapters_clip(a, c, eps, n):
+    g = np.full(n, float(eps))
+    g[0] = a
+    v = clipping.clip_by_value({"g": g}, c)["g"]
+    return float(np.dot(g, v) / (np.linalg.norm(g) * np.linalg.norm(v)))
+
+
+def steps_to_forget_by_multiplying(bias, threshold):
+    f = own_sigmoid(bias)
+    k, kept = 0, 1.0
+    while kept >= threshold:
+        k, kept = k + 1, kept * f
+    return k
+
+
+def steps_to_forget_by_ceil(bias, threshold):
+    return math.ceil(math.log(threshold) / math.log(0.5 * (1 + math.tanh(bias / 2))))
+
+
 def chapter_clip(grads, max_norm):
     """The chapter's solution before the extreme cases: it squares the entries unscaled."""
     norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
@@ -186,6 +284,16 @@ CHECKERS = {
     "clip_by_global_norm": (exercises.check_clip_by_global_norm, [clip_by_global_norm_reference]),
     "orthogonal": (exercises.check_orthogonal,
                    [orthogonal_reference, orthogonal_without_sign_fix, orthogonal_by_gram_schmidt]),
+    "first_distance_below": (exercises.check_first_distance_below,
+                             [first_distance_below_reference, first_distance_by_loop, first_distance_by_list]),
+    "layers_below": (exercises.check_layers_below, [layers_below_reference, layers_by_multiplying, layers_by_ceil]),
+    "shrink_per_layer": (exercises.check_shrink_per_layer,
+                         [shrink_per_layer_reference, shrink_by_mean_log_ratio, shrink_by_product_of_ratios]),
+    "cosine_after_value_clip": (exercises.check_cosine_after_value_clip,
+                                [cosine_after_value_clip_reference, cosine_by_building_the_vectors,
+                                 cosine_by_the_chapters_clip]),
+    "steps_to_forget": (exercises.check_steps_to_forget,
+                        [steps_to_forget_reference, steps_to_forget_by_multiplying, steps_to_forget_by_ceil]),
 }
 ALL_CHECKERS = [check for check, _ in CHECKERS.values()]
 CHECKER_IDS = list(CHECKERS)
@@ -359,6 +467,11 @@ NONE_RESULTS = [
     (exercises.check_add_identity_layers, lambda p, k: None),
     (exercises.check_clip_by_global_norm, lambda g, h: None),
     (exercises.check_orthogonal, lambda n, rng: None),
+    (exercises.check_first_distance_below, lambda row, fraction: None),
+    (exercises.check_layers_below, lambda a, t: None),
+    (exercises.check_shrink_per_layer, lambda backward: None),
+    (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: None),
+    (exercises.check_steps_to_forget, lambda bias, t: None),
 ]
 
 
@@ -390,6 +503,14 @@ WRONG_SHAPES = [
      "returned an array of shape (16,) where an array of shape (4, 4)"),
     (exercises.check_orthogonal, lambda n, rng: orthogonal_reference(n + 1, rng), "returned an array of shape (3, 3) where"),
     (exercises.check_steps_to_shrink, lambda f, t: [1, 2], "returned an array of shape (2,) where a single number"),
+    (exercises.check_first_distance_below, lambda row, f: np.flatnonzero(row < f * row[0]),
+     "returned an array of shape (4,) where a single number"),
+    (exercises.check_layers_below, lambda a, t: [1, 2], "returned an array of shape (2,) where a single number"),
+    (exercises.check_shrink_per_layer, lambda backward: backward[1:] / backward[:-1],
+     "returned an array of shape (3,) where a single number"),
+    (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: np.full(n, eps),
+     "returned an array of shape (2,) where a single number"),
+    (exercises.check_steps_to_forget, lambda b, t: np.ones((2, 2)), "returned an array of shape (2, 2) where a single"),
 ]
 
 
@@ -418,6 +539,15 @@ WRONG_TYPES = [
     (exercises.check_orthogonal, lambda n, rng: np.full((n, n), np.nan), "NaN or inf"),
     (exercises.check_steps_to_shrink, lambda f, t: steps_to_shrink_reference(f, t) + 0.5, "not a whole number of steps"),
     (exercises.check_steps_to_shrink, lambda f, t: float("inf"), "not a number of steps"),
+    (exercises.check_first_distance_below, lambda row, f: True, "returned True (a bool)"),
+    (exercises.check_first_distance_below, lambda row, f: "4", "returned a str"),
+    (exercises.check_first_distance_below, lambda row, f: float("nan"), "not a distance"),
+    (exercises.check_layers_below, lambda a, t: layers_below_reference(a, t) + 0.5, "not a whole number of layers"),
+    (exercises.check_layers_below, lambda a, t: {"layers": 4}, "returned a dict"),
+    (exercises.check_shrink_per_layer, lambda backward: 4 + 0j, "complex numbers"),
+    (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: "cos", "returned a str"),
+    (exercises.check_steps_to_forget, lambda b, t: float("inf"), "not a number of steps"),
+    (exercises.check_steps_to_forget, lambda b, t: (10, 23), "returned an array of shape (2,)"),
 ]
 
 
@@ -431,7 +561,9 @@ def test_a_wrong_type_is_reported_as_such(check, fn, hint):
     "check, fn",
     [(exercises.check_step_jacobian, lambda W, a, fp: W * np.nan),
      (exercises.check_largest_singular_value, lambda A: np.inf),
-     (exercises.check_unstable_half_width, lambda w: 2 * np.arccosh(np.sqrt(w) / 2) if w > 4 else np.nan)],
+     (exercises.check_unstable_half_width, lambda w: 2 * np.arccosh(np.sqrt(w) / 2) if w > 4 else np.nan),
+     (exercises.check_shrink_per_layer, lambda backward: np.nan),
+     (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: np.inf)],
 )
 def test_nan_and_inf_are_reported_as_such(check, fn):
     feedback = check(fn)
@@ -814,6 +946,205 @@ def test_orthogonal_checker_wants_the_matrix_drawn_from_rng():
     assert "same seed gave different matrices" in global_state.message
     fresh = exercises.check_orthogonal(lambda n, rng: orthogonal_reference(n, np.random.default_rng()))
     assert "same seed gave different matrices" in fresh.message
+
+
+# ---------------------------------------------------------------------------------------------
+# The computations asked for in place of a number (chapters 1, 4, 5, 6 and 7).
+# ---------------------------------------------------------------------------------------------
+
+COMPUTATIONS = {  # checker, the chapter's answer as a fixed function, the words of its diagnosis
+    "first_distance_below": (exercises.check_first_distance_below, lambda row, fraction: 11, "for every row"),
+    "layers_below": (exercises.check_layers_below, lambda a, threshold: 4, "for every pre-activation and threshold"),
+    "shrink_per_layer": (exercises.check_shrink_per_layer, lambda backward: 4.4, "for every list of norms"),
+    "cosine_after_value_clip": (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: 0.2182,
+                                "for every a, c, eps and n"),
+    "steps_to_forget": (exercises.check_steps_to_forget, lambda bias, threshold: 23, "for every bias and threshold"),
+}
+
+
+@pytest.mark.parametrize("name", COMPUTATIONS)
+def test_a_bare_number_is_never_judged(name):
+    check = COMPUTATIONS[name][0]
+    messages = {check(x).message for x in [*range(0, 300), *np.linspace(0, 10, 101), np.float64(4.4), np.int64(11)]}
+    assert len(messages) == 1  # the right number gets the same answer as every wrong one
+    message = messages.pop()
+    assert message.startswith("Not checked: a bare number is not judged") and f"check_{name}({name})" in message
+
+
+@pytest.mark.parametrize("name", COMPUTATIONS)
+def test_the_chapters_answer_as_a_fixed_function_fails(name):
+    check, fixed, words = COMPUTATIONS[name]
+    feedback = check(fixed)
+    assert not feedback and words in feedback.message and "do not return a fixed number" in feedback.message
+
+
+@pytest.mark.parametrize("name", COMPUTATIONS)
+def test_each_call_draws_new_random_cases(name):
+    check, solution = CHECKERS[name][0], CHECKERS[name][1][0]
+    calls = []
+
+    def recorder(*args):
+        calls.append(tuple(np.asarray(x, dtype=float).tobytes() for x in args))
+        return solution(*args)
+
+    first = check(recorder)
+    first_cases, calls[:] = set(calls), []
+    second = check(recorder)
+    n_fixed, n_random = (int(x) for x in re.search(r"\((\d+) fixed, (\d+) random\)", first.message).groups())
+    assert first and second and first.message == second.message
+    assert len(first_cases) == n_fixed + n_random and len(first_cases & set(calls)) == n_fixed
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_the_checkers_cases_have_the_answers_they_are_built_for(seed):
+    """The references (rows and norms built around their answers, counts by multiplying, cosines
+    of built vectors) agree with the closed forms of the fixtures."""
+    from gradcourse.exercises import activations as a_mod, bptt, clipping as c_mod, deep, remedies
+
+    rng = np.random.default_rng(seed)
+    for _, row, fraction, want in bptt._fixed_rows() + bptt._random_rows(rng, seed):
+        assert want == first_distance_below_reference(row, fraction) == first_distance_by_list(row, fraction)
+    for _, backward, shrink in deep._fixed_norms() + deep._random_norms(rng, seed):
+        assert shrink_by_mean_log_ratio(backward) == pytest.approx(shrink, rel=1e-12)
+    for a, threshold in [(4.0, 1e-6), (0.0, 1e-6), (-4.0, 1e-6), *a_mod._random_slopes(rng)]:
+        assert a_mod.count_by_multiplying(float(sigmoid_prime(a)), threshold) == layers_below_reference(a, threshold)
+    for bias, threshold in [(0.0, 1e-3), (1.0, 1e-3), (3.0, 1e-3), *remedies._random_biases(rng)]:
+        assert remedies._gate(bias) == pytest.approx(float(sigmoid(bias)), rel=1e-15)
+        assert a_mod.count_by_multiplying(remedies._gate(bias), threshold) == steps_to_forget_reference(bias, threshold)
+    for a, c, eps, n in [(100.0, 1.0, 0.5, 2), (100.0, 1.0, 0.5, 1), *c_mod._random_cosines(rng)]:
+        assert c_mod._cosine_by_clipping(a, c, eps, n) == pytest.approx(cosine_after_value_clip_reference(a, c, eps, n),
+                                                                        rel=1e-12)
+
+
+def test_the_chapters_numbers_from_the_fixtures():
+    """What the chapters glue: layers at a = 4 and a = 0, steps for biases 0, 1, 3, cosines of chapter 6."""
+    assert [layers_below_reference(a, 1e-6) for a in (4.0, 0.0)] == [4, 10]
+    assert [steps_to_forget_reference(b, 1e-3) for b in (0.0, 1.0, 3.0)] == [10, 23, 143]
+    cosines = [cosine_after_value_clip_reference(100.0, 1.0, 0.5, n) for n in (2, 10, 1000)]
+    assert np.round(cosines, 4).tolist() == [0.8967, 0.5671, 0.2182]
+
+
+def _first(mask):
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda row, f: _first(row <= f * row[0]), "compare with <, not <="),
+        (lambda row, f: int(np.argmax(row < f * row[0])), "np.argmax of a mask with no True entry is 0"),
+        (lambda row, f: None if _first(row < f * row[0]) is None else _first(row < f * row[0]) + 1, "one past"),
+        (lambda row, f: int(np.argmax(row[1:] < f * row[0])), "one short"),
+        (lambda row, f: int(np.sum(row < f * row[0])), "the number of entries below"),
+        (lambda row, f: None if _first(row < f * row[0]) is None else len(row) - 1 - _first(row[::-1] < f * row[0]),
+         "the last distance"),
+        (lambda row, f: _first(row < f), "relative to the immediate contribution"),
+        (lambda row, f: None if _first(row < f * row[0]) is None else float(row[_first(row < f * row[0])]), "not row[d]"),
+        (lambda row, f: -1 if _first(row < f * row[0]) is None else _first(row < f * row[0]), "return None, not -1"),
+        (lambda row, f: None, "returned None, but row["),
+    ],
+)
+def test_first_distance_below_names_the_mistake(wrong, hint):
+    feedback = exercises.check_first_distance_below(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a, t: layers_below_reference(a, t) - 1, "One more layer"),
+        (lambda a, t: layers_below_reference(a, t) + 1, "one layer more than needed"),
+        (lambda a, t: math.log(t) / math.log(sigmoid_prime(a)), "not a whole number of layers"),
+        (lambda a, t: math.floor(math.log(t) / math.log(0.25)) + 1, "the sigmoid's steepest point"),
+        (lambda a, t: math.floor(math.log(t) / math.log(own_sigmoid(a))) + 1, "the factor sigma(a)"),
+        (lambda a, t: math.floor(math.log(t) / math.log(1 - math.tanh(a) ** 2)) + 1 if a else 99, "tanh's slope"),
+        (lambda a, t: math.floor(math.log10(t) / math.log(sigmoid_prime(a))) + 1, "different bases"),
+        (lambda a, t: -layers_below_reference(a, t), "at least 1"),
+    ],
+)
+def test_layers_below_names_the_mistake(wrong, hint):
+    feedback = exercises.check_layers_below(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda b: (b[0] / b[-1]) ** (1 / (len(b) - 1)), "grows going back"),
+        (lambda b: (b[-1] / b[0]) ** (1 / len(b)), "steps apart"),
+        (lambda b: b[-1] / b[0], "over all"),
+        (lambda b: math.log(shrink_per_layer_reference(b)), "natural logarithm"),
+        (lambda b: math.log10(shrink_per_layer_reference(b)), "base-10 logarithm"),
+        (lambda b: np.mean(b[1:] / b[:-1]), "arithmetic mean"),
+        (lambda b: b[1] / b[0], "first step alone"),
+        (lambda b: np.exp(np.polyfit(np.arange(len(b)), np.log(b), 1)[0]), "least-squares"),
+    ],
+)
+def test_shrink_per_layer_names_the_mistake(wrong, hint):
+    feedback = exercises.check_shrink_per_layer(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a, c, eps, n: cosine_after_value_clip_reference(a, c, eps, n + 1), "not n: one component is a"),
+        (lambda a, c, eps, n: cosine_after_value_clip_reference(a, c, eps, 2), "one small component only"),
+        (lambda a, c, eps, n: math.acos(min(1.0, cosine_after_value_clip_reference(a, c, eps, n))), "radians"),
+        (lambda a, c, eps, n: math.degrees(math.acos(min(1.0, cosine_after_value_clip_reference(a, c, eps, n)))),
+         "degrees"),
+        (lambda a, c, eps, n: cosine_after_value_clip_reference(a, c, eps, n) ** 2, "squared cosine"),
+        (lambda a, c, eps, n: a * c + (n - 1) * eps**2, "dot product"),
+        (lambda a, c, eps, n: 1.0, "clipping by norm"),
+    ],
+)
+def test_cosine_after_value_clip_names_the_mistake(wrong, hint):
+    feedback = exercises.check_cosine_after_value_clip(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_cosine_after_value_clip_tries_one_dimension_and_a_million():
+    def breaks_at_one(a, c, eps, n):
+        return cosine_after_value_clip_reference(a, c, eps, n) if n > 1 else 0.0
+
+    feedback = exercises.check_cosine_after_value_clip(breaks_at_one)
+    assert not feedback and "n=1: got 0, expected 1" in feedback.message
+
+    def only_small_n(a, c, eps, n):
+        return cosine_after_value_clip_reference(a, c, eps, min(n, 10**5))
+
+    feedback = exercises.check_cosine_after_value_clip(only_small_n)
+    assert not feedback and "n=1000000" in feedback.message
+
+
+def test_a_table_of_the_chapters_cosines_fails_on_random_cases():
+    table = {2: 0.8967, 10: 0.5671, 1000: 0.2182}
+    feedback = exercises.check_cosine_after_value_clip(lambda a, c, eps, n: table.get(n, 1.0))
+    assert not feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda b, t: steps_to_forget_reference(b, t) - 1, "One more step"),
+        (lambda b, t: steps_to_forget_reference(b, t) + 1, "one step more than needed"),
+        (lambda b, t: math.ceil(math.log(t) / math.log(1 - own_sigmoid(b))), "the factor 1 - f"),
+        (lambda b, t: math.ceil(math.log(t) / math.log(own_sigmoid(b) * (1 - own_sigmoid(b)))), "sigma'(bias)"),
+        (lambda b, t: math.floor(math.log(t) / math.log10(own_sigmoid(b))) + 1, "different bases"),
+        (lambda b, t: math.log(t) / math.log(own_sigmoid(b)), "not a whole number of steps"),
+    ],
+)
+def test_steps_to_forget_names_the_mistake(wrong, hint):
+    feedback = exercises.check_steps_to_forget(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_counts_that_fit_only_the_chapters_cases_fail_on_random_ones():
+    table = {(0.0, 1e-3): 10, (1.0, 1e-3): 23, (3.0, 1e-3): 143}
+    assert not exercises.check_steps_to_forget(lambda b, t: table.get((b, t), 1))
+    layers = {(4.0, 1e-6): 4, (0.0, 1e-6): 10}
+    assert not exercises.check_layers_below(lambda a, t: layers.get((a, t), 1))
 
 
 # ---------------------------------------------------------------------------------------------

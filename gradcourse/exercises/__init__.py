@@ -21,12 +21,12 @@ function of the question's inputs, so that trying numbers in a loop does not fin
 """
 
 from ._feedback import Feedback
-from .activations import check_stable_sigmoid
-from .bptt import check_state_jacobian, check_step_jacobian
-from .clipping import check_clip_by_global_norm
-from .deep import check_add_identity_layers
+from .activations import check_layers_below, check_stable_sigmoid
+from .bptt import check_first_distance_below, check_state_jacobian, check_step_jacobian
+from .clipping import check_clip_by_global_norm, check_cosine_after_value_clip
+from .deep import check_add_identity_layers, check_shrink_per_layer
 from .matrix import check_largest_singular_value, check_most_stretched_direction
-from .remedies import check_orthogonal
+from .remedies import check_orthogonal, check_steps_to_forget
 from .scalar import check_steps_to_shrink, check_unstable_half_width
 
 __all__ = [
@@ -41,4 +41,9 @@ __all__ = [
     "check_add_identity_layers",
     "check_clip_by_global_norm",
     "check_orthogonal",
+    "check_first_distance_below",
+    "check_layers_below",
+    "check_shrink_per_layer",
+    "check_cosine_after_value_clip",
+    "check_steps_to_forget",
 ]

@@ -16,6 +16,13 @@ far to the left. The course's own :func:`gradcourse.activations.sigmoid` (and sc
 ``expit``) are disabled while the reader's function runs: the exercise asks for one written
 from scratch.
 
+:func:`check_layers_below` checks how the reader counts saturated layers: it takes the
+reader's *function* ``layers_below(a, threshold)`` and runs it on fixed pre-activations and
+thresholds and on random ones drawn afresh at every call; the reference multiplies the slope
+sigma'(a) one layer at a time, without a logarithm, until the product is below the threshold.
+The numbers of layers must match exactly. A bare number is not judged: trying numbers in a loop
+until the checker says yes would find it without any understanding.
+
 Examples
 --------
 Deliberately wrong stubs, to show the messages:
@@ -25,14 +32,21 @@ Deliberately wrong stubs, to show the messages:
 Not yet: on moderate inputs in [-30, 30], the function returned None where an array of shape (601,) was expected (is a `return` missing?). Tolerance: ...
 >>> check_stable_sigmoid(lambda a: np.zeros(3))  # doctest: +ELLIPSIS
 Not yet: on moderate inputs in [-30, 30], the function returned an array of shape (3,) where an array of shape (601,) was expected. Tolerance: ...
+>>> check_layers_below(lambda a, threshold: 1)  # doctest: +ELLIPSIS
+Not yet: layers_below fails ... of 13 cases (5 fixed, 8 random). First: it returned 1 for every pre-activation and threshold: ...
 """
+
+import math
+import numbers
+from collections import Counter
 
 import numpy as np
 
-from ._feedback import Feedback, as_float_array, forbidden, name_of, never_raises, start
+from ..activations import sigmoid_prime
+from ._feedback import Diagnosis, Feedback, as_float_array, forbidden, name_of, never_raises, report, start
 from ._forbid import Guard, Rule
 
-__all__ = ["check_stable_sigmoid"]
+__all__ = ["check_stable_sigmoid", "check_layers_below"]
 
 EPS = np.finfo(float).eps
 RTOL, ATOL = 4 * EPS, 1e-15
@@ -137,3 +151,187 @@ def check_stable_sigmoid(sigmoid, *, seed=None):
                         hint if typo else "")
     return Feedback(True, f"Correct: {name} matches the reference values on all {len(fixed) + len(random)} arrays "
                           f"({len(fixed)} fixed, {len(random)} random), without a warning.")
+
+
+LAYERS_TOLERANCE = "the number of layers must match exactly"
+N_RANDOM_LAYERS = 8
+_LAYERS_GUARD = Guard()
+
+
+def count_by_multiplying(factor, threshold, *, limit=None):
+    """The first whole k with factor**k < threshold (0 < factor < 1), one factor at a time.
+
+    With ``limit``, None when the count would exceed it (or when factor is not in (0, 1)):
+    the counts of known mistakes need no more.
+    """
+    if limit is not None and not 0 < factor < 1:
+        return None
+    count, signal = 0, 1.0
+    while signal >= threshold:
+        if limit is not None and count >= limit:
+            return None
+        signal *= factor
+        count += 1
+    return count
+
+
+def mistaken_count(factor, threshold):
+    """The count a mistake gives with the wrong factor (None: none within 10**5 steps)."""
+    return count_by_multiplying(factor, threshold, limit=10**5)
+
+
+def clear_count(factor, threshold):
+    """Whether the count is clearly defined: log(threshold) / log(factor) stays away from a whole
+    number, so that rounding in any sound method (or in the factor) cannot tip it."""
+    ratio = math.log(threshold) / math.log(factor)
+    return abs(ratio - round(ratio)) > 1e-3
+
+
+def mixed_bases(factor, threshold):
+    """The counts that a logarithm of base 10 on one side of the fraction and a natural one on
+    the other give: as if the factor were factor**ln(10), or factor**(1 / ln(10))."""
+    return mistaken_count(factor ** math.log(10), threshold), mistaken_count(factor ** (1 / math.log(10)), threshold)
+
+
+def judge_count(got, want, where, *, noun, signal, threshold, mistakes=()):
+    """Judge one answer ``got`` (any object) to "the first whole count whose product is below
+    the threshold": ``(problem, explanations)``, with ``problem`` None if it is right.
+
+    ``explanations`` maps each known mistake that gives ``got`` (one too few, one too many,
+    and the wrong counts listed in ``mistakes``, pairs of count and message) to a message
+    naming it; :func:`best_explanations` chooses among them over all cases. ``signal(k)`` is
+    the product after k steps, for the messages.
+    """
+    arr, problem = as_float_array(got, ())
+    if problem:
+        return f"{where}: {problem}", {}
+    value = float(arr)
+    if not np.isfinite(value):
+        return f"{where}: the result is {value}, not a number of {noun}s.", {}
+    if value != int(value):
+        return Diagnosis(f"{where}: got {value:g}, which is not a whole number of {noun}s. The signal shrinks one "
+                         f"{noun} at a time; round up to the first whole {noun} at which it is below the "
+                         "threshold."), {}
+    k = int(value)
+    if k == want:
+        return None, {}
+    if k <= 0:
+        return f"{where}: got {k}; a number of {noun}s is at least 1, as the signal starts at 1, above the threshold.", {}
+    after = f"after {k} {noun}{'s' if k != 1 else ''} the signal {signal(k):.3g} is still above {threshold:g}"
+    before = f"already after {k - 1} {noun}s the signal {signal(k - 1):.3g} is below {threshold:g}"
+    explanations = {}
+    if k == want - 1:
+        explanations["one too few"] = (f"{where}: got {k}, but {after}. One more {noun}: the product may equal the "
+                                       "threshold only at a whole count, so round up, not to the nearest.")
+    if k == want + 1:
+        explanations["one too many"] = f"{where}: got {k}, one {noun} more than needed: {before}."
+    for wrong, label in mistakes:
+        if wrong is not None and k == wrong:
+            explanations.setdefault(label, f"{where}: got {k}. {label}")
+    if k < want:
+        return f"{where}: got {k}, but {after}.", explanations
+    return f"{where}: got {k}, more {noun}s than needed: {before}.", explanations
+
+
+def best_explanations(judged):
+    """The problems of ``judged``, pairs ``(problem, explanations)`` from :func:`judge_count`,
+    with the messages of the known mistake that explains the most cases (on a tie, the first
+    found) in place of theirs, as :class:`Diagnosis`: a function makes one mistake throughout,
+    while a single case can match several by chance."""
+    counts = Counter(label for _, explanations in judged for label in explanations)
+    best = max(counts, key=counts.get) if counts else None
+    return [Diagnosis(explanations[best]) if best in explanations else problem for problem, explanations in judged]
+
+
+def same_number_everywhere(problems, answers, n_cases, inputs):
+    """Replace the first problem by the likeliest cause when every answer was the same number."""
+    if problems and len(answers) == n_cases and len(set(answers)) == 1:
+        problems[0] = Diagnosis(f"it returned {answers[0]:g} for every {inputs}: compute the answer from them, "
+                                "do not return a fixed number.")
+
+
+def _random_slopes(rng):
+    pairs = []
+    while len(pairs) < N_RANDOM_LAYERS:
+        a, threshold = float(rng.uniform(-9, 9)), float(10 ** rng.uniform(-12, -1))
+        if clear_count(float(sigmoid_prime(a)), threshold):
+            pairs.append((a, threshold))
+    return pairs
+
+
+def _layer_mistakes(a, slope, threshold):
+    sigma = 1 / (1 + math.exp(-a))
+    tanh_slope = 1 - math.tanh(a) ** 2
+    ten_over_e, e_over_ten = mixed_bases(slope, threshold)
+    return [
+        (mistaken_count(0.25, threshold) if a != 0 else None,
+         "This is the count at the sigmoid's steepest point, slope 1/4; the units sit at a, where the slope is "
+         "sigma'(a) = sigma(a) (1 - sigma(a)), smaller."),
+        (mistaken_count(sigma, threshold),
+         "This is the count for the factor sigma(a); a layer multiplies the backward signal by the slope sigma'(a)."),
+        (mistaken_count(tanh_slope, threshold), "This is the count for tanh's slope 1 - tanh(a)^2, not the "
+                                                      "sigmoid's."),
+        (ten_over_e, "The two logarithms are in different bases (log10 of the threshold, the natural log of the "
+                     "slope): take both in the same base."),
+        (e_over_ten, "The two logarithms are in different bases (the natural log of the threshold, log10 of the "
+                     "slope): take both in the same base."),
+    ]
+
+
+@never_raises
+def check_layers_below(layers_below, *, seed=None):
+    """Check ``layers_below(a, threshold)``: the first L with ``sigma'(a)**L < threshold``.
+
+    A stack of sigmoid layers whose units all sit at pre-activation ``a`` multiplies the
+    backward signal by the slope sigma'(a) at every layer (the weights ignored); the function
+    must return the first whole number of layers after which the signal is below
+    ``threshold`` (0 < threshold < 1). It is checked on 5 fixed and 8 random pairs
+    (-9 < a < 9, 1e-12 < threshold < 0.1; ``seed`` repeats a set); the reference multiplies
+    the slope one layer at a time. The answers must match exactly.
+
+    A bare number is not judged (see the module's description): the message says how to
+    pass the computation instead.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> check_layers_below(5)  # doctest: +ELLIPSIS
+    Not checked: a bare number is not judged, ...
+    """
+    rng, seed, refusal = start("check_layers_below", layers_below, "layers_below(a, threshold)", LAYERS_TOLERANCE, seed)
+    if isinstance(layers_below, numbers.Real) and not isinstance(layers_below, bool):
+        return Feedback(False, "Not checked: a bare number is not judged, since trying numbers in a loop would find it "
+                               "without the logarithm. Pass your computation instead, as a function of the "
+                               "pre-activation and the threshold: check_layers_below(layers_below), where "
+                               "layers_below(a, threshold) returns the first number of layers L with "
+                               "sigma'(a)**L < threshold. It is checked on fixed and random pairs.")
+    if refusal is not None:
+        return refusal
+    fixed = [(4.0, 1e-6), (0.0, 1e-6), (-4.0, 1e-6), (10.0, 1e-3), (2.0, 1e-9)]
+    pairs = [(a, t, f"a={a:g}, threshold={t:g}") for a, t in fixed]
+    pairs += [(a, t, f"random case {i} (seed {seed}): a={a:.6g}, threshold={t:.3g}")
+              for i, (a, t) in enumerate(_random_slopes(rng), start=1)]
+    judged, answers = [], []
+    for a, threshold, where in pairs:
+        slope = float(sigmoid_prime(a))
+        want = count_by_multiplying(slope, threshold)
+        call = _LAYERS_GUARD.call(layers_below, (a, threshold))
+        if call.error:
+            judged.append((f"{where}: {call.error}.", {}))
+            continue
+        number, _ = as_float_array(call.value, ())
+        if number is not None and np.isfinite(number):
+            answers.append(float(number))
+        problem, explanations = judge_count(call.value, want, where, noun="layer", signal=lambda k, s=slope: s**k,
+                                            threshold=threshold, mistakes=_layer_mistakes(a, slope, threshold))
+        if problem:
+            judged.append((problem, explanations))
+    problems = best_explanations(judged)
+    same_number_everywhere(problems, answers, len(pairs), "pre-activation and threshold")
+    if problems:
+        return report("layers_below", problems, len(fixed), N_RANDOM_LAYERS, witness="", tolerance=LAYERS_TOLERANCE)
+    return Feedback(True, f"Correct: layers_below gives the first layer at which the signal is below the threshold on "
+                          f"all {len(pairs)} cases ({len(fixed)} fixed, {N_RANDOM_LAYERS} random).")

@@ -11,21 +11,33 @@ the reader's function runs: the exercise asks for the Jacobian to be written, no
 A failing check names the first failing case and, where a common mistake explains it (the
 factors in the wrong order, a transpose, a missing f', a missing step), the mistake.
 
+:func:`check_first_distance_below` checks how the reader reads a row of the contribution map:
+it takes the reader's *function* ``first_distance_below(row, fraction)`` and runs it on fixed
+rows and on random ones drawn afresh at every call. Each row is built around its answer (the
+entries before it above ``fraction * row[0]``, the one at it below), and walking along the
+row confirms it. The distances must match exactly. A bare number is not judged: trying
+numbers in a loop until the checker says yes would find it without reading the map.
+
 Examples
 --------
-A deliberately wrong stub, to show a message:
+Deliberately wrong stubs, to show the messages:
 
 >>> check_step_jacobian(lambda W_hh, a_t, f_prime: None)  # doctest: +ELLIPSIS
 Not yet: step_jacobian fails 16 of 16 cases (6 fixed, 10 random). First: tanh, n=1: returned None where an array of shape (1, 1) was expected (is a `return` missing?). Tolerance: ...
+>>> check_first_distance_below(lambda row, fraction: len(row) - 1)  # doctest: +ELLIPSIS
+Not yet: first_distance_below fails ... of 18 cases (8 fixed, 10 random). First: row [8, 3, 1, 2, 0.5, 4, 0.25, 0.5, 0.125], fraction 0.125: got 8, the last distance with an entry below fraction * row[0] = 1; ...
 """
+
+import numbers
 
 import numpy as np
 
 from .. import activations
-from ._feedback import as_float_array, forbidden, never_raises, report, start, verdict
+from ._feedback import (Diagnosis, Feedback, as_float_array, forbidden, never_raises, report, safe_str, start,
+                        verdict)
 from ._forbid import Guard, ModuleRule
 
-__all__ = ["check_step_jacobian", "check_state_jacobian"]
+__all__ = ["check_step_jacobian", "check_state_jacobian", "check_first_distance_below"]
 
 RTOL, ATOL = 1e-6, 1e-9
 TOLERANCE = "a relative error of 1e-06 (of the largest entry of the Jacobian) plus an absolute error of 1e-09"
@@ -225,3 +237,187 @@ def check_state_jacobian(state_jacobian, *, seed=None):
         if problem:
             problems.append(problem)
     return report(fn_name, problems, len(fixed), N_RANDOM, witness="finite differences", tolerance=TOLERANCE)
+
+
+DISTANCE_TOLERANCE = "the distance must match exactly, and be None where no entry is below"
+N_RANDOM_ROWS = 10
+_DISTANCE_GUARD = Guard()
+
+
+def _walk(row, fraction):
+    """The second method: step along the row until an entry is below fraction * row[0] (None: none is)."""
+    limit, distance = fraction * row[0], 0
+    while distance < len(row) and not row[distance] < limit:
+        distance += 1
+    return distance if distance < len(row) else None
+
+
+def _first_where(mask):
+    """Index of the first True entry of a boolean array, or None."""
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+def _row_around(rng, n, fraction, first):
+    """A row of n norms whose first entry below fraction * row[0] sits at distance ``first``.
+
+    Before ``first`` the entries fall, noisily, from row[0] towards the limit and stay above it
+    by at least 2%; the entry at ``first`` is below it; after it they scatter on both sides of
+    it, as on a noisy row of the map. With ``first=None`` every entry stays above.
+    """
+    row = np.empty(n)
+    row[0] = 10 ** rng.uniform(-3, 3)
+    limit = fraction * row[0]
+    stop = n if first is None else first
+    d = np.arange(1, stop)
+    decades = -np.log10(fraction) * (1 - d / stop) * rng.uniform(0.5, 1, size=d.size)
+    row[1:stop] = limit * 10 ** (decades + rng.uniform(0.01, 0.3, size=d.size))
+    if first is not None:
+        row[first] = limit * 10 ** -rng.uniform(0.01, 1)
+        row[first + 1:] = limit * 10 ** rng.uniform(-2, 0.5, size=n - first - 1)
+    return row
+
+
+def _fixed_rows():
+    """(description, row, fraction, answer), the answers read off by hand."""
+    tie = np.array([8.0, 3.0, 1.0, 2.0, 0.5, 4.0, 0.25, 0.5, 0.125])  # row[2] equals the limit 1
+    noisy = np.array([2.0, 1.5, 0.9, 1.2, 0.6, 0.2, 0.7, 1.5])
+    tiny = np.array([3e-9, 1e-9, 5e-11, 2e-12, 1e-13])
+    cases = [(tie, 0.125, 4), (noisy, 0.5, 2), (np.array([1.0, 0.9, 0.8, 0.7]), 0.5, None),
+             (np.array([4.0, 3.0, 2.0]), 0.5, None), (np.array([3.0]), 0.1, None),
+             (np.array([5.0, 1.0, 0.2, 0.0]), 0.01, 3), (tiny, 1e-3, 3)]
+    fixed = [(f"row [{', '.join(f'{x:g}' for x in row)}], fraction {fraction:g}", row, fraction, want)
+             for row, fraction, want in cases]
+    long_row = _row_around(np.random.default_rng(1), 59, 1e-3, 12)
+    fixed.append(("a row of 59 entries falling like the chapter's, fraction 0.001", long_row, 1e-3, 12))
+    return fixed
+
+
+def _random_rows(rng, seed):
+    rows = []
+    while len(rows) < N_RANDOM_ROWS:
+        n = int(rng.integers(2, 80))
+        fraction = float(10 ** rng.uniform(-8, -0.3))
+        first = None if rng.random() < 0.2 else int(rng.integers(1, n))
+        row = _row_around(rng, n, fraction, first)
+        if _walk(row, fraction) == first:  # the construction, confirmed by the second method
+            where = f"random case {len(rows) + 1} (seed {seed}): a row of {n} entries, fraction {fraction:.3g}"
+            rows.append((where, row, fraction, first))
+    return rows
+
+
+def _judge_distance(got, row, fraction, want, where):
+    """Problem with one answer ``got`` (any object), or None."""
+    limit = fraction * row[0]
+    if got is None:
+        if want is None:
+            return None
+        return f"{where}: returned None, but row[{want}] = {row[want]:.3g} is below fraction * row[0] = {limit:.3g}."
+    arr, problem = as_float_array(got, ())
+    if problem:
+        return f"{where}: {problem}"
+    value = float(arr)
+    if not np.isfinite(value):
+        return f"{where}: the result is {value}, not a distance."
+    if value != int(value):
+        entry = " It is an entry of the row: return its distance d, not row[d]." if value in row else ""
+        return Diagnosis(f"{where}: got {value:g}, which is not a whole distance.{entry}")
+    k = int(value)
+    if k == want:
+        return None
+    n = len(row)
+    if want is None:
+        smallest = int(np.argmin(row))
+        none = (f"no entry is below fraction * row[0] = {limit:.3g} (the smallest, row[{smallest}], is "
+                f"{row[smallest]:.3g}), so the answer is None")
+        if k == _first_where(row <= limit):
+            return Diagnosis(f"{where}: got {k}, but row[{k}] equals fraction * row[0] = {limit:.3g} exactly, and "
+                             f"equal is not below: {none}. Compare with <, not <=.")
+        if k == 0:
+            return Diagnosis(f"{where}: got 0, but {none}. np.argmax of a mask with no True entry is 0: check "
+                             "that some entry is below before taking the first.")
+        if k in (-1, n):
+            return Diagnosis(f"{where}: got {k}, but {none}: return None, not {k}.")
+        return f"{where}: got {k}, but {none}."
+    if not 0 <= k < n:
+        return f"{where}: got {k}, which is not a distance along a row of {n} entries (0 to {n - 1})."
+    below = row < limit
+    if k == _first_where(row <= limit):
+        return Diagnosis(f"{where}: got {k}, but row[{k}] equals fraction * row[0] = {limit:.3g} exactly, and equal "
+                         "is not below: compare with <, not <=.")
+    if k == _first_where(row < fraction):
+        return Diagnosis(f"{where}: got {k}, the first distance with row[d] < fraction = {fraction:g}; the limit is "
+                         f"relative to the immediate contribution: fraction * row[0] = {limit:.3g}.")
+    if k == want + 1:
+        return Diagnosis(f"{where}: got {k}, one past the first distance: row[{want}] = {row[want]:.3g} is already "
+                         f"below {limit:.3g}. Distances count from 0: row[0] is the immediate contribution.")
+    if k == want - 1:
+        return Diagnosis(f"{where}: got {k}, one short: row[{k}] = {row[k]:.3g} is not below {limit:.3g} yet. "
+                         "Distances count from 0 (row[0] is distance 0); an index into row[1:] is one less than "
+                         "the distance.")
+    if k == int(below.sum()):
+        return Diagnosis(f"{where}: got {k}, the number of entries below fraction * row[0]; the question asks for "
+                         "the distance of the first one.")
+    if k == n - 1 - _first_where(below[::-1]):
+        return Diagnosis(f"{where}: got {k}, the last distance with an entry below fraction * row[0] = {limit:.3g}; "
+                         "the question asks for the first (a noisy row can come back above the limit).")
+    if k < want:
+        return f"{where}: got {k}, but row[{k}] = {row[k]:.3g} is not below fraction * row[0] = {limit:.3g}."
+    return f"{where}: got {k}, but an entry at a smaller distance is already below fraction * row[0] = {limit:.3g}."
+
+
+@never_raises
+def check_first_distance_below(first_distance_below, *, seed=None):
+    """Check ``first_distance_below(row, fraction)``: the first d with ``row[d] < fraction * row[0]``.
+
+    ``row`` is a 1-D array of norms ordered by distance 0, 1, 2, ... (``row[0]`` is the
+    immediate contribution) and ``0 < fraction < 1``; the function must return the first
+    distance d (a whole number) with ``row[d] < fraction * row[0]``, or None when no entry is
+    below. It is checked on 8 fixed and 10 random rows (``seed`` repeats a set), each built
+    around its answer; the distances must match exactly.
+
+    A bare number is not judged (see the module's description): the message says how to
+    pass the computation instead.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> check_first_distance_below(7)  # doctest: +ELLIPSIS
+    Not checked: a bare number is not judged, ...
+    """
+    rng, seed, refusal = start("check_first_distance_below", first_distance_below,
+                               "first_distance_below(row, fraction)", DISTANCE_TOLERANCE, seed)
+    if isinstance(first_distance_below, numbers.Real) and not isinstance(first_distance_below, bool):
+        return Feedback(False, "Not checked: a bare number is not judged, since trying numbers in a loop would find it "
+                               "without reading the map. Pass your computation instead, as a function of the row and "
+                               "the fraction: check_first_distance_below(first_distance_below), where "
+                               "first_distance_below(row, fraction) returns the first distance d with "
+                               "row[d] < fraction * row[0], or None when no entry is below. It is checked on fixed "
+                               "and random rows.")
+    if refusal is not None:
+        return refusal
+    fixed = _fixed_rows()
+    cases = fixed + _random_rows(rng, seed)
+    problems, answers = [], []
+    for where, row, fraction, want in cases:
+        call = _DISTANCE_GUARD.call(first_distance_below, (row.copy(), fraction))
+        if call.error:
+            problems.append(f"{where}: {call.error}.")
+            continue
+        number, _ = as_float_array(call.value, ()) if call.value is not None else (None, None)
+        answers.append(float(number) if number is not None and np.isfinite(number) else safe_str(call.value))
+        problem = _judge_distance(call.value, row, fraction, want, where)
+        if problem:
+            problems.append(problem)
+    if problems and len(answers) == len(cases) and len(set(answers)) == 1 and isinstance(answers[0], float):
+        problems[0] = Diagnosis(f"it returned {answers[0]:g} for every row and fraction: compute the distance from "
+                                "them, do not return a fixed number.")
+    if problems:
+        return report("first_distance_below", problems, len(fixed), N_RANDOM_ROWS, witness="",
+                      tolerance=DISTANCE_TOLERANCE)
+    return Feedback(True, f"Correct: first_distance_below finds the first distance below fraction * row[0], and None "
+                          f"where there is none, on all {len(cases)} cases ({len(fixed)} fixed, {N_RANDOM_ROWS} "
+                          "random).")

@@ -17,22 +17,34 @@ The functions of :mod:`gradcourse.clipping` and :func:`gradcourse.updates.clip_b
 are disabled while the reader's function runs: the exercise asks for the clipping to be
 written.
 
+:func:`check_cosine_after_value_clip` checks ``cosine_after_value_clip(a, c, eps, n)``, the
+cosine between a gradient with one component a > c and n - 1 components eps (0 < eps < c) and
+its clip by value at c. The reference builds the vector, clips it and measures the cosine; the
+cases run from n = 1 to n = 10**6, on fixed values and on random ones drawn afresh at every
+call. The result must match to a relative 1e-9 plus an absolute 1e-12. A bare number is not
+judged: it is the computation that is asked for.
+
 Examples
 --------
-A deliberately wrong stub, to show a message:
+Deliberately wrong stubs, to show the messages:
 
 >>> check_clip_by_global_norm(lambda grads, max_norm: None)  # doctest: +ELLIPSIS
 Not yet: on a large gradient in three arrays: the function returned None where a dict of arrays with the keys ['W_hh', 'W_hy', 'b_h'] was expected (is a `return` missing?). Tolerance: ...
+>>> check_cosine_after_value_clip(lambda a, c, eps, n: None)  # doctest: +ELLIPSIS
+Not yet: cosine_after_value_clip fails 16 of 16 cases (8 fixed, 8 random). First: a=100, c=1, eps=0.5, n=2: returned None where a single number was expected (is a `return` missing?). Tolerance: ...
 """
 
+import math
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 
-from ._feedback import Feedback, as_float_array, describe, forbidden, name_of, never_raises, safe_str, start
+from ._feedback import (Diagnosis, Feedback, as_float_array, describe, forbidden, name_of, never_raises, report,
+                        safe_str, start, verdict)
 from ._forbid import Guard, ModuleRule, Rule
 
-__all__ = ["check_clip_by_global_norm"]
+__all__ = ["check_clip_by_global_norm", "check_cosine_after_value_clip"]
 
 RTOL = 1e-9
 N_RANDOM = 6
@@ -211,3 +223,115 @@ def check_clip_by_global_norm(clip_by_global_norm, *, seed=None):
                         "norm is at most max_norm must come back as it is.")
     return Feedback(True, f"Correct: {name} keeps the direction and caps the global norm on all "
                           f"{len(fixed) + len(random)} cases ({len(fixed)} fixed, {len(random)} random).")
+
+
+COSINE_RTOL, COSINE_ATOL = 1e-9, 1e-12
+COSINE_TOLERANCE = "a relative error of 1e-09 plus an absolute error of 1e-12"
+N_RANDOM_COSINES = 8
+_COSINE_GUARD = Guard()
+
+
+def _vectors(a, c, eps, n):
+    """The gradient (a, eps, ..., eps) of n components and its clip by value at c, built."""
+    g = np.full(n, eps)
+    g[0] = a
+    return g, np.clip(g, -c, c)
+
+
+def _cosine_by_clipping(a, c, eps, n):
+    """Build the gradient, clip every component into [-c, c], measure the cosine."""
+    g, clipped = _vectors(a, c, eps, n)
+    return float(g @ clipped / (np.linalg.norm(g) * np.linalg.norm(clipped)))
+
+
+def _random_cosines(rng):
+    cases = []
+    for _ in range(N_RANDOM_COSINES):
+        c = float(10 ** rng.uniform(-3, 3))
+        a = c * float(10 ** rng.uniform(0.01, 4))
+        eps = c * float(rng.uniform(0.01, 0.99))
+        cases.append((a, c, eps, int(10 ** rng.uniform(np.log10(2), 5.5))))
+    return cases
+
+
+def _cosine_mistakes(a, c, eps, n, want):
+    """What known mistakes give, measured on built vectors too."""
+    g, clipped = _vectors(a, c, eps, n)
+    dot, gg, vv = float(g @ clipped), float(g @ g), float(clipped @ clipped)
+    mistakes = {
+        "there are n - 1 small components, not n: one component is a.": _cosine_by_clipping(a, c, eps, n + 1),
+        "the cosine of the clipped vector with one small component only; each of the n - 1 small components adds "
+        "eps^2 to the dot product and to both squared norms.": _cosine_by_clipping(a, c, eps, 2),
+        "this is the squared cosine: take the square roots of the squared norms.": want**2,
+        "this is the dot product g . v alone: divide it by both norms, ||g|| ||v||.": dot,
+        "this divides by the squared norms, ||g||^2 ||v||^2: divide by the norms.": dot / (gg * vv),
+    }
+    if want < 1 - 1e-6:  # an angle clearly above 0
+        mistakes["this is the angle in radians, arccos of the cosine; the question asks for the cosine."] = \
+            math.acos(want)
+        mistakes["this is the angle in degrees; the question asks for the cosine."] = math.degrees(math.acos(want))
+        mistakes["1 is the cosine after clipping by norm, which keeps the direction; clipping by value changes "
+                 "it."] = 1.0
+    return {label: np.array(wrong) for label, wrong in mistakes.items()}
+
+
+@never_raises
+def check_cosine_after_value_clip(cosine_after_value_clip, *, seed=None):
+    """Check ``cosine_after_value_clip(a, c, eps, n)``: the cosine between a gradient and its clip by value.
+
+    The gradient has n components (n >= 1): the first equal to ``a > c``, the other n - 1
+    equal to ``eps`` with ``0 < eps < c``; clipping by value at ``c`` puts every component
+    into [-c, c]. The function must return the cosine of the angle between the gradient and
+    its clip. It is checked on 8 fixed cases (n from 1 to 10**6) and 8 random ones (``seed``
+    repeats a set) against the cosine measured on the built and clipped vectors, to a
+    relative 1e-9 plus an absolute 1e-12.
+
+    A bare number is not judged (see the module's description): the message says how to
+    pass the computation instead.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> check_cosine_after_value_clip(0.5)  # doctest: +ELLIPSIS
+    Not checked: a bare number is not judged, ...
+    """
+    rng, seed, refusal = start("check_cosine_after_value_clip", cosine_after_value_clip,
+                               "cosine_after_value_clip(a, c, eps, n)", COSINE_TOLERANCE, seed)
+    if isinstance(cosine_after_value_clip, numbers.Real) and not isinstance(cosine_after_value_clip, bool):
+        return Feedback(False, "Not checked: a bare number is not judged, since it is the computation that is asked "
+                               "for. Pass it as a function: check_cosine_after_value_clip(cosine_after_value_clip), "
+                               "where cosine_after_value_clip(a, c, eps, n) returns the cosine between the gradient "
+                               "(a, eps, ..., eps) of n components and its clip by value at c. It is checked on fixed "
+                               "and random values of a, c, eps and n.")
+    if refusal is not None:
+        return refusal
+    fixed = [(100.0, 1.0, 0.5, 2), (100.0, 1.0, 0.5, 10), (100.0, 1.0, 0.5, 1000), (100.0, 1.0, 0.5, 10**6),
+             (100.0, 1.0, 0.5, 1), (1.000001, 1.0, 0.5, 10), (100.0, 1.0, 0.999, 50), (3e5, 2e-3, 1e-5, 200)]
+    cases = [(a, c, eps, n, f"a={a:g}, c={c:g}, eps={eps:g}, n={n}") for a, c, eps, n in fixed]
+    cases += [(a, c, eps, n, f"random case {i} (seed {seed}): a={a:.6g}, c={c:.6g}, eps={eps:.6g}, n={n}")
+              for i, (a, c, eps, n) in enumerate(_random_cosines(rng), start=1)]
+    problems, answers = [], []
+    for a, c, eps, n, where in cases:
+        want = np.array(_cosine_by_clipping(a, c, eps, n))
+        call = _COSINE_GUARD.call(cosine_after_value_clip, (a, c, eps, n))
+        if call.error:
+            problems.append(f"{where}: {call.error}.")
+            continue
+        got, problem = as_float_array(call.value, ())
+        if problem:
+            problems.append(f"{where}: {problem}")
+            continue
+        if np.isfinite(got):
+            answers.append(float(got))
+        problem = verdict(got, want, _cosine_mistakes(a, c, eps, n, float(want)), where, rtol=COSINE_RTOL,
+                          atol=COSINE_ATOL, mistake_rtol=1e-6)
+        if problem:
+            problems.append(problem)
+    if problems and len(answers) == len(cases) and len(set(answers)) == 1 and answers[0] != 1:
+        problems[0] = Diagnosis(f"it returned {answers[0]:g} for every a, c, eps and n: compute the cosine from them, "
+                                "do not return a fixed number.")
+    return report("cosine_after_value_clip", problems, len(fixed), N_RANDOM_COSINES,
+                  witness="the cosine measured on the built and clipped vectors", tolerance=COSINE_TOLERANCE)
