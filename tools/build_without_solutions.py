@@ -19,8 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What the book is built from. The package's source is copied because chapters include
-#: parts of it; the API page imports the installed package.
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "_ext", "book", "gradcourse")
+#: parts of it (the API page imports the installed package); the extensions read
+#: pyproject.toml (the version), exercises.yml and tools/exercise_registry.py.
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "pyproject.toml", "exercises.yml", "_ext", "tools",
+                "book", "gradcourse")
 
 
 def copy_sources(target):
