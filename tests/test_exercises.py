@@ -390,7 +390,11 @@ SHORTCUTS = [
     (exercises.check_largest_singular_value, lambda A: spectral.spectral_norm(A), "gradcourse.spectral.spectral_norm"),
     (exercises.check_largest_singular_value, lambda A: spectral.power_iteration(A, rng=np.random.default_rng(0))[0],
      "gradcourse.spectral.power_iteration"),
-    (exercises.check_largest_singular_value, lambda A: np.linalg.cond(A) * 0 + 1, "np.linalg.svd"),
+    (exercises.check_largest_singular_value, lambda A: np.linalg.cond(A) * 0 + 1, "np.linalg.cond"),
+    (exercises.check_largest_singular_value, lambda A: np.linalg.lstsq(A, np.zeros(len(A)), rcond=None)[3][0],
+     "np.linalg.lstsq"),
+    (exercises.check_largest_singular_value, lambda A: __import__("numpy.linalg._umath_linalg").linalg._umath_linalg.svd_n(A)[0]
+     if hasattr(np.linalg._umath_linalg, "svd_n") else np.linalg._umath_linalg.svd(A)[0], "numpy's LAPACK routines"),
     (exercises.check_most_stretched_direction, lambda A: spectral.power_iteration(A, rng=np.random.default_rng(0))[2],
      "gradcourse.spectral.power_iteration"),
     (exercises.check_stable_sigmoid, activations.sigmoid, "gradcourse.activations.sigmoid"),

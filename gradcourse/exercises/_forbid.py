@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._feedback import NotAttempted, safe_str
+from ._feedback import CheckerCalled, NotAttempted, safe_str
 
 
 class ForbiddenCall(Exception):
@@ -100,23 +100,30 @@ class Call:
     not_attempted: bool = False  # it raised NotImplementedError, as a stub does
 
 
+#: The checkers' own modules: their reference computations are never an answer, in any exercise.
+CHECKER_MODULES = tuple(f"gradcourse.exercises.{name}"
+                        for name in ("bptt", "scalar", "matrix", "activations", "deep", "clipping", "remedies",
+                                     "_feedback"))
+
+
 class Guard:
-    """Calls the reader's function with the functions named by ``rules`` disabled."""
+    """Calls the reader's function with the functions named by ``rules`` disabled, and the
+    functions of the checkers' own modules (:data:`CHECKER_MODULES`) as well."""
 
     def __init__(self, rules=()):
         self.rules = tuple(rules)
 
     def _install(self, hits):
-        """Patch in the stubs; return (undo list, code -> (label, when), module names)."""
-        undo, codes, modules = [], {}, set()
-        for rule in self.rules:
+        """Patch in the stubs; return (undo list, code -> (label, when), source file -> module name)."""
+        undo, codes, modules = [], {}, {}
+        for rule in self.rules + tuple(ModuleRule(name) for name in CHECKER_MODULES):
             module = sys.modules.get(rule.module)
             if module is None and rule.module.startswith("gradcourse."):
                 module = importlib.import_module(rule.module)
             if module is None:  # a library the reader has not imported: nothing to disable
                 continue
             if isinstance(rule, ModuleRule):
-                modules.add(rule.module)
+                modules[getattr(module, "__file__", None)] = rule.module
                 for name, obj in list(vars(module).items()):
                     if inspect.isfunction(obj) and obj.__module__ == rule.module:
                         undo.append((module, name, obj))
@@ -147,13 +154,16 @@ class Guard:
             result = self.call_here(fn, args, record_warnings=record_warnings)
         if result.not_attempted:
             raise NotAttempted(f"the function still {result.error.replace('raised', 'raises', 1)}.")
+        if result.forbidden and result.forbidden.startswith(CHECKER_MODULES):
+            raise CheckerCalled(f"the function called {result.forbidden}, a part of the checker itself: "
+                                "write the computation yourself.")
         return result
 
     def call_here(self, fn, args, *, record_warnings=False):
         """:meth:`call` in this process; never raises (except ``KeyboardInterrupt``)."""
         result, hits, caught = Call(), [], []
-        undo, codes, modules = [], {}, set()
-        hooked = False
+        undo, codes, modules = [], {}, {}
+        hooked, raised = False, None
         try:
             undo, codes, modules = self._install(hits)
             if (codes or modules) and sys.getprofile() is None:
@@ -167,14 +177,16 @@ class Guard:
         except KeyboardInterrupt:
             raise
         except BaseException as err:  # noqa: BLE001  (the reader's code may fail in any way)
-            text = safe_str(err)
-            result.error = f"raised {type(err).__name__}: {text}" if text else f"raised {type(err).__name__}"
-            result.not_attempted = isinstance(err, NotImplementedError)
+            raised = err
         finally:
             if hooked:
                 sys.setprofile(None)
             for module, name, original in reversed(undo):
                 setattr(module, name, original)
+        if raised is not None:  # described once nothing is patched or watched any more
+            text = safe_str(raised)
+            result.error = f"raised {type(raised).__name__}: {text}" if text else f"raised {type(raised).__name__}"
+            result.not_attempted = isinstance(raised, NotImplementedError)
         result.warnings = [safe_str(w.message) for w in caught] if record_warnings else []
         result.forbidden = hits[0] if hits else None
         return result
@@ -222,8 +234,8 @@ def _hook(codes, modules, hits):
             return
         if not modules:
             return
-        module = frame.f_globals.get("__name__")
-        if module in modules and code.co_name != "<module>":
+        module = modules.get(code.co_filename)  # code written in a forbidden module's file
+        if module is not None and code.co_name != "<module>":
             hits.append(f"{module}.{code.co_name}")
 
     return hook
@@ -232,6 +244,10 @@ def _hook(codes, modules, hits):
 #: Functions that compute a matrix's singular values or its 2-norm in one call.
 SINGULAR_VALUES = tuple(
     [Rule("numpy.linalg", name, f"np.linalg.{name}") for name in ("svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh")]
+    + [Rule("numpy.linalg", name, f"np.linalg.{name}") for name in ("lstsq", "pinv", "cond", "matrix_rank")]
+    + [Rule("numpy.linalg._umath_linalg", name, "numpy's LAPACK routines")
+       for name in ("svd", "svd_f", "svd_s", "svd_n", "svd_m", "eig", "eigvals", "eigh_lo", "eigh_up",
+                    "eigvalsh_lo", "eigvalsh_up", "lstsq")]
     + [Rule("numpy.linalg", "norm", "np.linalg.norm(A, 2)", matrix_two_norm),
        Rule("numpy.linalg", "matrix_norm", "np.linalg.matrix_norm(A, ord=2)",
             spectral_order)]
