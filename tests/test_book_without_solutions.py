@@ -62,6 +62,20 @@ def test_no_line_of_any_solution_is_in_the_pages_or_the_files_shipped(built):
 def test_the_same_search_finds_the_code_that_is_kept(built):
     """The control: lines of ordinary code cells are found, so a leak would be too."""
     pages, _ = built
-    kept = sorted(line for line in _lines(c for c in _cells(solution=False) if c["cell_type"] == "code"))
+    kept = sorted(line for line in _lines(c for c in _cells(solution=False) if c["cell_type"] == "code"
+                                          and "remove-cell" not in c["metadata"].get("tags", [])))
     found = [line for line in kept if any(_normalise(line) in text for text in pages.values())]
     assert len(found) > 0.9 * len(kept), f"only {len(found)} of {len(kept)} kept code lines found"
+
+
+def test_no_page_leads_to_the_solutions_elsewhere(built):
+    """No button to the repository (whose notebooks hold the solutions), no PDF link, no
+    instructors' page with the rubrics' whereabouts."""
+    pages, _ = built
+    raw = {path.name: path.read_text(errors="replace") for path in pages}
+    assert "intro.html" in raw and "01_bptt.html" in raw
+    buttons = ("colab.research.google.com", "mybinder.org", "gradcourse/gradcourse/edit/",
+               "gradcourse/gradcourse/blob/", "gradcourse/gradcourse/issues/new")
+    assert not [(name, b) for name, text in raw.items() for b in buttons if b in text]
+    assert not [name for name, text in raw.items() if "gradcourse.pdf" in text]
+    assert not [name for name in raw if "instructors" in name]

@@ -3,11 +3,12 @@
     python tools/grade.py SUBMISSIONS [--chapter 01_bptt] [--out grades.csv] [--jobs 2]
                           [--time-limit 20]
 
-Every ``*.ipynb`` in SUBMISSIONS is one student's copy of one chapter of the student edition
-(``tools/student_edition.py``). For each submission and each exercise part of that chapter in
-``exercises.yml``, a row is written to ``--out`` (default ``SUBMISSIONS/grades.csv``):
+Every file in SUBMISSIONS (hidden files aside) is one student's hand-in: a copy of one chapter
+of the student edition (``tools/student_edition.py``); any other file gets rows saying so. For
+each hand-in and each exercise part of that chapter in ``exercises.yml``, a row is written to
+``--out`` (default ``SUBMISSIONS/grades.csv``; an existing table is kept unless ``--overwrite``):
 
-    student, exercise, number, part, status, points, max_points, message
+    student, exercise, number, part, status, points, max_points, message, answer
 
 - ``part`` is ``check`` (the automatic check of a numeric or code exercise) or ``written``.
 - ``status`` is ``passed``, ``failed`` or ``not attempted`` (the checker's verdict), ``error``
@@ -15,32 +16,34 @@ Every ``*.ipynb`` in SUBMISSIONS is one student's copy of one chapter of the stu
   ``--time-limit`` seconds, or its process died), or, for a written part, ``to mark`` (an answer
   is there: mark it by hand with the rubric in ``exercises.yml``) or ``not attempted``.
 - ``points`` is the check's points if it passed, else 0; empty for a written part to mark.
+- ``answer`` is the text of a written part, to mark in the table itself.
 
 A per-exercise summary goes to ``<out>`` with ``-summary`` before the extension.
 
-How a submission is graded. Its answer cells (the cells the student edition marks as answers,
-or failing that the cells that define the exercise's function), with the chapter's import
-statements that bind a name they use, run in a fresh Python process, one per submission, with
-nothing else of the notebook: whatever an answer needs must be in an answer cell (``np`` is
-always there). The checkers
-run here, in the grader's process, and reach the student's functions only through that
-process (``grading_worker.py``): they send the arguments, and get back the result, the
+How a submission is graded. From its code cells (not the check cells), the functions and
+classes defined at top level, constants, and the imports those use run in a fresh Python
+process, one per submission, in a PID namespace of its own where Linux allows it (``unshare``);
+nothing else of the notebook runs, so trial calls, loops or training left in a cell cannot make
+an answer fail or hang, and the last definition of a function wins, as when the notebook runs.
+The checkers run here, in the grader's process, and reach the student's functions only through
+that process (``grading_worker.py``): they send the arguments, and get back the result, the
 exception, the library shortcuts called and the arguments as the function left them, as plain
 data. Student code therefore cannot replace a checker or its verdict, whatever it patches or
-prints. A function that runs past the time limit has its process killed; the exercises after
-it are graded in a new process. Submissions are graded ``--jobs`` at a time.
+prints, nor (in its namespace) signal the grader or another student's process. A check that
+runs past the time limit has its process killed; the exercises after it are graded in a new
+process. Submissions are graded ``--jobs`` at a time.
 """
 
 import argparse
 import ast
 import csv
 import os
-import re
 import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -60,7 +63,7 @@ import gradcourse.exercises  # noqa: E402
 from gradcourse.exercises._forbid import Call, RemoteFunction  # noqa: E402
 
 STATUSES = ("passed", "failed", "not attempted", "error", "to mark")
-COLUMNS = ("student", "exercise", "number", "part", "status", "points", "max_points", "message")
+COLUMNS = ("student", "exercise", "number", "part", "status", "points", "max_points", "message", "answer")
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space for a worker
 LOAD_TIME_LIMIT = 60.0  # seconds to start a worker, import what the answers need and run their cells
 
@@ -75,37 +78,62 @@ class Row:
     points: object
     max_points: int
     message: str
+    answer: str = ""  # a written part's text, for marking
 
 
 class WorkerFailure(Exception):
     """The worker did not answer in time, died, or answered what cannot be read."""
 
 
+def _isolation():
+    """The command that starts a worker in a process namespace of its own, or () where unavailable.
+
+    In its own PID namespace (Linux's ``unshare``), a student's code cannot see or signal the
+    grader or another student's worker, and every process it forks dies with it.
+    """
+    command = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    if os.geteuid() != 0:
+        command[1:1] = ["--user", "--map-root-user"]
+    try:
+        works = subprocess.run([*command, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        works = False
+    return tuple(command) if works else ()
+
+
+ISOLATION = None  # found on first use: see _isolation
+
+
 class Worker:
     """One fresh Python process that holds one student's functions."""
 
     def __init__(self):
+        global ISOLATION
+        if ISOLATION is None:
+            ISOLATION = _isolation()
         to_child, self._write = os.pipe()
         self._read, from_child = os.pipe()
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         self._scratch = tempfile.TemporaryDirectory(prefix="grading-")
         self.process = subprocess.Popen(
-            [sys.executable, str(TOOLS / "grading_worker.py"), str(to_child), str(from_child), str(MEMORY_LIMIT)],
+            [*ISOLATION, sys.executable, str(TOOLS / "grading_worker.py"), str(to_child), str(from_child),
+             str(MEMORY_LIMIT)],
             pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, cwd=self._scratch.name, env=env, start_new_session=True)
         os.close(to_child)
         os.close(from_child)
         self.failure = None
 
-    def request(self, message, timeout):
-        """Send ``message`` and wait at most ``timeout`` seconds for the reply."""
+    def request(self, message, timeout, on_timeout):
+        """Send ``message`` and wait at most ``timeout`` seconds for the reply (else fail with
+        ``on_timeout``, words for the verdict)."""
         if self.failure:
             raise WorkerFailure(self.failure)
         try:
             wire.send_request(self._write, message)
             ready, _, _ = select.select([self._read], [], [], timeout)
             if not ready:
-                raise WorkerFailure(f"it did not finish within the time limit of {timeout:g} s")
+                raise WorkerFailure(on_timeout)
             return wire.receive_reply(self._read)
         except (OSError, wire.WireError) as err:
             try:
@@ -120,16 +148,17 @@ class Worker:
             raise
 
     def close(self):
-        if self.process.poll() is None:
+        if self.process.poll() is None and not self.failure:
             try:
-                if not self.failure:
-                    wire.send_request(self._write, {"op": "exit"})
-                    self.process.wait(timeout=2)
+                wire.send_request(self._write, {"op": "exit"})
+                self.process.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        try:  # the worker and anything it started in its session
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
         for fd in (self._read, self._write):
             try:
                 os.close(fd)
@@ -141,12 +170,18 @@ class Worker:
 class StudentFunction(RemoteFunction):
     """A student's function, living in a :class:`Worker`; what a checker is given to call."""
 
-    def __init__(self, worker, name, timeout):
-        self.worker, self.__name__, self.timeout = worker, name, timeout
+    def __init__(self, worker, name, time_limit):
+        self.worker, self.__name__, self.time_limit = worker, name, time_limit
+        self.deadline = time.monotonic() + time_limit
 
     def guarded_call(self, rules, args, record_warnings):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.worker.failure = f"the check took longer than the time limit of {self.time_limit:g} s"
+            raise WorkerFailure(self.worker.failure)
         reply = self.worker.request({"op": "call", "name": self.__name__, "rules": rules, "args": args,
-                                     "record_warnings": record_warnings}, self.timeout)
+                                     "record_warnings": record_warnings}, left,
+                                    f"the check took longer than the time limit of {self.time_limit:g} s")
         if not isinstance(reply, dict):
             raise WorkerFailure("its process answered what the grader cannot read")
         for arg, after in zip(args, reply.get("args") or []):
@@ -198,66 +233,104 @@ def _role(cell):
     return (meta.get("exercise"), meta.get("role")) if isinstance(meta, dict) else (None, None)
 
 
+#: CPython 3.11 can fail ("AST constructor recursion depth mismatch") when threads build ASTs at
+#: once (its issue 106905), and submissions are read in threads: one at a time, then.
+_AST_LOCK = threading.Lock()
+
+
 def _python(source):
-    """The cell's source without IPython's magics and shell lines, or None if it is not Python."""
+    """The cell's source parsed, with IPython's magics and shell lines as ``pass``; None if not Python."""
     lines = ["pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-    text = "\n".join(lines)
     try:
-        return ast.parse(text)
-    except SyntaxError:
+        with _AST_LOCK:
+            return ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError):
         return None
 
 
-def _names_used(sources):
-    used = set()
-    for source in sources:
-        tree = _python(source)
-        used |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} if tree else set()
-    return used
+def _constant(node):
+    """Whether an assignment only binds names to values computed without calls (``EPS = 1e-6``)."""
+    return (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
+            and all(isinstance(t, ast.Name) for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+            and not any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda))
+                        for n in ast.walk(node.value)))
 
 
-def imports_of(nb, answers):
-    """The notebook's top-level import statements (outside the answer and check cells) that bind
-    a name the ``answers`` use: what the answer cells need from the rest of the chapter."""
-    used, found = _names_used(answers), []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or _role(cell)[1] in ("answer", "check"):
+def definitions(nb):
+    """What a student's functions need from their notebook, as ``[(where, source)]`` in order.
+
+    From every code cell except the check cells: the functions and classes defined at top level
+    (so a helper in another cell, or a new cell below an untouched stub, counts: the last
+    definition wins, as when the notebook runs), assignments of constants, and the import
+    statements that bind a name those use. Nothing else runs: no trial calls, loops or
+    training, so code the student left around an answer cannot make it fail or hang.
+    """
+    chosen, imports = [], []
+    for index, cell in enumerate(nb.cells, start=1):
+        if cell.get("cell_type") != "code" or _role(cell)[1] == "check":
             continue
-        tree = _python(cell.source)
+        tree = _python(cell.get("source", ""))
         for node in tree.body if tree else []:
+            where = f"cell {index}, line {node.lineno}"
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                bound = {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-                if bound & used:
-                    found.append(ast.unparse(node))
-    return list(dict.fromkeys(found))
+                imports.append((where, node))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or _constant(node):
+                chosen.append((where, node))
+    used = {n.id for _, node in chosen for n in ast.walk(node) if isinstance(n, ast.Name)}
+    used |= {n.value.id for _, node in chosen for n in ast.walk(node)
+             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    needed = [(where, node) for where, node in imports
+              if {(a.asname or a.name).split(".")[0] for a in node.names} & used]
+    with _AST_LOCK:
+        return [(where, ast.unparse(node)) for where, node in needed + chosen]
 
 
-def answer_cell(nb, exercise):
-    """The source of the cell that answers ``exercise``, or None if the notebook has none."""
+def defines(nb, name):
+    """Whether some code cell (other than a check) defines the function ``name`` at top level."""
     for cell in nb.cells:
-        if cell.cell_type == "code" and _role(cell) == (exercise.label, "answer"):
-            return cell.source
-    pattern = re.compile(rf"^\s*def\s+{re.escape(exercise.check.function_name)}\s*\(", re.M)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and _role(cell)[1] != "check" and pattern.search(cell.source):
-            return cell.source
-    return None
+        if cell.get("cell_type") == "code" and _role(cell)[1] != "check":
+            tree = _python(cell.get("source", ""))
+            if tree and any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+                            for node in tree.body):
+                return True
+    return False
+
+
+def _marker(number):
+    return f"**Your answer to Exercise {number}:**"
 
 
 def written_answer(nb, exercise, number):
-    """The student's written answer to ``exercise`` (None if not attempted)."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and _role(cell) == (exercise.label, "written"):
-            text = cell.source.strip()
-            return None if not text or text == written_stub(number) else text
-    return None
+    """The student's written answer to ``exercise`` (None if not attempted).
+
+    The answer is the text of the answer cell (found by its metadata, or, in a notebook whose
+    cells were copied, by its first words) without the placeholder, plus any Markdown cells the
+    student added right below it.
+    """
+    cells = nb.cells
+    start = next((i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"
+                  and _role(c) == (exercise.label, "written")), None)
+    if start is None:
+        start = next((i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"
+                      and c.get("source", "").lstrip().startswith(_marker(number))), None)
+    if start is None:
+        return None
+    parts = [cells[start].get("source", "").replace(written_stub(number), "").replace(_marker(number), "")]
+    for cell in cells[start + 1:]:
+        source = cell.get("source", "")
+        if cell.get("cell_type") != "markdown" or _role(cell)[1] or source.lstrip().startswith(("### Exercise", "## ")) \
+                or "**Your answer to Exercise" in source:
+            break
+        parts.append(source)
+    text = "\n\n".join(part.strip() for part in parts if part.strip())
+    return text or None
 
 
 def chapter_of(nb, path, chapters):
     meta = nb.metadata.get("gradcourse", {})
     if isinstance(meta, dict) and meta.get("chapter") in chapters:
         return meta["chapter"]
-    return next((c for c in chapters if path.stem.startswith(c) or c in path.stem), None)
+    return next((c for c in chapters if c in path.stem), None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,29 +348,27 @@ def _rows_for_failure(student, exercises, numbers, message):
     return rows
 
 
-def _load(worker, nb, exercises, timeout):
-    cells = [(e.label, answer_cell(nb, e)) for e in exercises if e.check and answer_cell(nb, e) is not None]
-    reply = worker.request({"op": "load", "imports": imports_of(nb, [source for _, source in cells]), "cells": cells,
-                            "names": {e.label: e.check.function_name for e in exercises if e.check}},
-                           max(timeout, LOAD_TIME_LIMIT))
-    found = {label for label, _ in cells}
-    return found, reply.get("cells", {}), reply.get("functions", {})
+def _row(student, exercise, numbers, status, message, points=0):
+    return Row(student, exercise.label, numbers[exercise.label], "check", status, points, exercise.check.points,
+               message)
 
 
-def grade_checks(student, nb, exercises, numbers, timeout):
+def grade_checks(student, nb, exercises, numbers, time_limit):
     """Rows for the automatic checks of one submission."""
     rows, pending = [], [e for e in exercises if e.check]
+    statements = definitions(nb)
     while pending:
         worker = Worker()
         try:
             try:
-                found, cell_errors, defined = _load(worker, nb, pending, timeout)
+                reply = worker.request({"op": "load", "statements": statements}, LOAD_TIME_LIMIT,
+                                       f"defining the functions took longer than {LOAD_TIME_LIMIT:g} s")
             except WorkerFailure as err:
-                rows += [_row(student, e, numbers, "error", f"running the answer cells failed: {err}") for e in pending]
-                return rows
+                return rows + [_row(student, e, numbers, "error", f"defining the functions failed: {err}")
+                               for e in pending]
             while pending:
                 exercise = pending.pop(0)
-                rows.append(_check_one(student, worker, exercise, numbers, found, cell_errors, defined, timeout))
+                rows.append(_check_one(student, worker, nb, exercise, numbers, reply, time_limit))
                 if worker.failure:
                     break  # the rest in a fresh process
         finally:
@@ -305,21 +376,15 @@ def grade_checks(student, nb, exercises, numbers, timeout):
     return rows
 
 
-def _row(student, exercise, numbers, status, message, points=0):
-    return Row(student, exercise.label, numbers[exercise.label], "check", status, points, exercise.check.points,
-               message)
-
-
-def _check_one(student, worker, exercise, numbers, found, cell_errors, defined, timeout):
+def _check_one(student, worker, nb, exercise, numbers, loaded, time_limit):
     name = exercise.check.function_name
-    if exercise.label not in found:
+    if not defines(nb, name):
         return _row(student, exercise, numbers, "not attempted", f"no cell defines {name}")
-    if cell_errors.get(exercise.label):
-        return _row(student, exercise, numbers, "error", f"the answer cell raised {cell_errors[exercise.label]}")
-    if not defined.get(exercise.label):
-        return _row(student, exercise, numbers, "error", f"after its cell ran, {name} is not a function")
+    if not (loaded.get("functions") or {}).get(name):
+        errors = "; ".join(f"{where}: {error}" for where, error in loaded.get("errors") or [])
+        return _row(student, exercise, numbers, "error", f"{name} could not be defined ({errors[:300]})")
     checker = getattr(gradcourse.exercises, exercise.check.checker)
-    feedback = checker(StudentFunction(worker, name, timeout))
+    feedback = checker(StudentFunction(worker, name, time_limit))
     if worker.failure:
         return _row(student, exercise, numbers, "error", f"{name}: {worker.failure}")
     points = exercise.check.points if feedback.status == "passed" else 0
@@ -334,55 +399,85 @@ def grade_written(student, nb, exercises, numbers):
             status, points, message = ("not attempted", 0, "no answer written") if answer is None else (
                 "to mark", "", f"{len(answer.split())} words: mark with the rubric of {exercise.label} in exercises.yml")
             rows.append(Row(student, exercise.label, numbers[exercise.label], "written", status, points,
-                            exercise.written.points, message))
+                            exercise.written.points, message, answer or ""))
     return rows
 
 
-def grade_submission(path, registry, chapter=None, timeout=20.0):
-    """All rows for one handed-back notebook; never raises on what the notebook holds."""
+def read_submission(path):
+    """``(notebook, None)``, or ``(None, why it cannot be graded)``."""
+    if path.suffix.lower() != ".ipynb":
+        return None, f"not a notebook (a {path.suffix or 'file without extension'}): hand in the .ipynb file"
+    try:
+        return nbformat.read(path, as_version=4), None
+    except Exception as err:  # noqa: BLE001  (anything a file can be)
+        return None, f"the notebook cannot be read ({type(err).__name__}: {str(err)[:200]})"
+
+
+def grade_submission(path, registry, chapter=None, default_chapter=None, time_limit=20.0):
+    """All rows for one handed-back file; never raises on what the file holds.
+
+    Its chapter is ``chapter`` if given, else the one the notebook names (its metadata, or its
+    file name), else ``default_chapter`` (the folder's).
+    """
     numbers = exercise_registry.numbers(registry)
     chapters = exercise_registry.by_chapter(registry)
-    student = path.name
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as err:  # noqa: BLE001  (anything a file can be)
-        nb, reason = None, f"the notebook cannot be read ({type(err).__name__}: {str(err)[:200]})"
-    found_chapter = chapter or (chapter_of(nb, path, chapters) if nb is not None else None)
-    if found_chapter is None:
-        return [Row(student, "", "", "", "error", 0, 0,
-                    reason if nb is None else "the notebook names no chapter of the course: pass --chapter")]
-    exercises = chapters[found_chapter]
+    nb, problem = read_submission(path)
+    chapter = chapter or (chapter_of(nb, path, chapters) if nb is not None else None) or default_chapter
+    exercises = chapters[chapter]
     if nb is None:
-        return _rows_for_failure(student, exercises, numbers, reason)
-    return grade_checks(student, nb, exercises, numbers, timeout) + grade_written(student, nb, exercises, numbers)
+        return _rows_for_failure(path.name, exercises, numbers, problem)
+    return grade_checks(path.name, nb, exercises, numbers, time_limit) + grade_written(path.name, nb, exercises,
+                                                                                       numbers)
+
+
+def submissions_in(folder, outputs=()):
+    """Every file a student handed in: all files of ``folder`` but hidden ones and the outputs."""
+    skip = {Path(p).resolve() for p in outputs}
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.resolve() not in skip)
+
+
+def chapter_of_folder(paths, chapters):
+    """The chapter most of the readable notebooks in a folder belong to (None if none says)."""
+    found = Counter()
+    for path in paths:
+        nb, _ = read_submission(path)
+        if nb is not None:
+            found[chapter_of(nb, path, chapters)] += 1
+    found.pop(None, None)
+    return found.most_common(1)[0][0] if found else None
 
 
 def summarize(rows):
-    """Per exercise part: how many submissions got each status, and the mean points."""
+    """Per exercise part: how many submissions got each status, and the mean points (once all
+    of the part's answers are marked)."""
     groups = {}
     for row in rows:
-        if row.exercise:
-            groups.setdefault((row.number, row.exercise, row.part, row.max_points), []).append(row)
+        groups.setdefault((row.number, row.exercise, row.part, row.max_points), []).append(row)
     summary = []
     for (number, label, part, max_points), group in sorted(groups.items(),
                                                            key=lambda kv: (tuple(map(int, kv[0][0].split("."))), kv[0][2])):
         counts = Counter(row.status for row in group)
-        scored = [row.points for row in group if row.points != ""]
-        mean = f"{sum(scored) / len(scored):.2f}" if scored else ""
+        marked = all(row.points != "" for row in group)
+        mean = f"{sum(row.points for row in group) / len(group):.2f}" if marked else ""
         summary.append({"exercise": label, "number": number, "part": part, "max_points": max_points,
                         "submissions": len(group), **{status: counts.get(status, 0) for status in STATUSES},
                         "mean_points": mean})
     return summary
 
 
-def grade_folder(folder, *, chapter=None, jobs=2, timeout=20.0, registry=None):
-    """Rows for every notebook in ``folder``, graded ``jobs`` at a time."""
+def grade_folder(folder, *, chapter=None, jobs=2, time_limit=20.0, registry=None, outputs=()):
+    """Rows for every file in ``folder``, graded ``jobs`` at a time."""
     registry = registry or exercise_registry.load()
-    paths = sorted(Path(folder).glob("*.ipynb"))
+    chapters = exercise_registry.by_chapter(registry)
+    paths = submissions_in(folder, outputs)
     if not paths:
-        raise ValueError(f"folder {folder} holds no .ipynb submissions")
+        raise ValueError(f"folder {folder} holds no hand-ins")
+    default = chapter or chapter_of_folder(paths, chapters)
+    if default is None:
+        raise ValueError(f"no notebook in {folder} says which chapter it is: pass --chapter")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        per_file = list(pool.map(lambda p: grade_submission(p, registry, chapter, timeout), paths))
+        per_file = list(pool.map(lambda p: grade_submission(p, registry, chapter, default, time_limit), paths))
     return [row for rows in per_file for row in rows]
 
 
@@ -395,12 +490,13 @@ def write_csv(path, rows, columns):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("submissions", type=Path, help="folder of handed-back .ipynb files, one per student")
-    parser.add_argument("--chapter", help="the chapter graded, e.g. 01_bptt (default: read from each notebook)")
+    parser.add_argument("submissions", type=Path, help="folder of handed-back notebooks, one file per student")
+    parser.add_argument("--chapter", help="the chapter graded, e.g. 01_bptt (default: the one the notebooks name)")
     parser.add_argument("--out", type=Path, help="the grades table (default: SUBMISSIONS/grades.csv)")
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded at a time (default 2)")
     parser.add_argument("--time-limit", type=float, default=20.0,
                         help="seconds a student's function may take over one exercise's check (default 20)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing grade tables")
     args = parser.parse_args(argv)
     registry = exercise_registry.load()
     if args.chapter and args.chapter not in exercise_registry.by_chapter(registry):
@@ -410,18 +506,25 @@ def main(argv=None):
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
     out = args.out or args.submissions / "grades.csv"
+    summary_path = out.with_name(out.stem + "-summary" + out.suffix)
+    existing = [p for p in (out, summary_path) if p.exists()]
+    if existing and not args.overwrite:
+        parser.error(f"{existing[0]} exists (marks entered there would be lost): pass --overwrite or another --out")
+    if not _isolation():
+        print("warning: Linux's unshare is not available here, so each student's code runs in an ordinary process "
+              "and could signal other processes of yours; grade in a container or a throwaway account.",
+              file=sys.stderr)
     start = time.perf_counter()
     try:
-        rows = grade_folder(args.submissions, chapter=args.chapter, jobs=args.jobs, timeout=args.time_limit,
-                            registry=registry)
+        rows = grade_folder(args.submissions, chapter=args.chapter, jobs=args.jobs, time_limit=args.time_limit,
+                            registry=registry, outputs=(out, summary_path))
     except ValueError as err:
         parser.exit(1, f"grade: {err}\n")
     write_csv(out, [asdict(row) for row in rows], COLUMNS)
     summary = summarize(rows)
-    summary_path = out.with_name(out.stem + "-summary" + out.suffix)
-    write_csv(summary_path, summary, list(summary[0]) if summary else ["exercise"])
+    write_csv(summary_path, summary, list(summary[0]))
     n_students = len({row.student for row in rows})
-    print(f"graded {n_students} submissions in {time.perf_counter() - start:.1f} s: {out}, {summary_path}")
+    print(f"graded {n_students} hand-ins in {time.perf_counter() - start:.1f} s: {out}, {summary_path}")
     for line in summary:
         counts = ", ".join(f"{line[s]} {s}" for s in STATUSES if line[s])
         print(f"  Exercise {line['number']} {line['part']:7s} ({line['max_points']} pt): {counts}")

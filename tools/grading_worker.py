@@ -3,7 +3,8 @@
     python tools/grading_worker.py READ_FD WRITE_FD MEMORY_LIMIT_BYTES
 
 Started by ``tools/grade.py`` for each submission, in a fresh process. It runs the
-submission's import statements and answer cells, then answers requests to call a function
+submission's definitions (functions, constants and the imports they need), then answers
+requests to call a function
 under a checker's :class:`~gradcourse.exercises._forbid.Guard` rules. The checkers themselves
 never run here: the grader runs them in its own process and sees only what this process
 sends back (see ``grading_wire``), so nothing a student's code does here can change a verdict
@@ -12,6 +13,7 @@ except the values its functions return.
 
 import resource
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -26,23 +28,18 @@ def _error(err):
 
 
 def load(namespace, request):
-    """Run the imports and the answer cells; say, per exercise, what went wrong if anything."""
-    for source in request["imports"]:
-        try:
-            exec(compile(source, "<imports>", "exec"), namespace)  # noqa: S102  (that is the worker's job)
-        except BaseException:  # noqa: BLE001  (an import the grader cannot provide: the cell will say)
-            pass
-    cells = {}
-    for label, source in request["cells"]:
+    """Run the submission's definitions one by one; say which failed, and what is callable."""
+    errors = []
+    for where, source in request["statements"]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                exec(compile(source, f"<answer cell of {label}>", "exec"), namespace)  # noqa: S102
-            cells[label] = None
-        except BaseException as err:  # noqa: BLE001
-            cells[label] = _error(err)
-    functions = {label: callable(namespace.get(name)) for label, name in request["names"].items()}
-    return {"cells": cells, "functions": functions}
+                exec(compile(source, f"<{where}>", "exec"), namespace)  # noqa: S102  (that is the worker's job)
+        except BaseException as err:  # noqa: BLE001  (an import the grader cannot provide, a bad decorator...)
+            errors.append((where, _error(err)))
+    functions = {name: True for name, value in namespace.items()
+                 if callable(value) and not isinstance(value, types.ModuleType)}
+    return {"errors": errors, "functions": functions}
 
 
 def call(namespace, request):

@@ -24,11 +24,13 @@ book without solutions (``tools/build_without_solutions.py``) is built from.
 
 import argparse
 import ast
+import codecs
 import copy
 import re
 import sys
 from pathlib import Path
 
+import latexcodec  # noqa: F401  (registers the "ulatex" codec: accents in titles and names)
 import nbformat
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from pybtex.database import parse_file
@@ -97,7 +99,7 @@ def reference_list(bibliography, keys):
         text = f"{authors} ({fields.get('year', 'n.d.')}). *{fields.get('title', key)}*."
         text += f" {where}." if where else ""
         text += f" <{fields['url']}>" if "url" in fields else ""
-        lines.append("- " + text.replace("{", "").replace("}", "").replace("\\&", "&").replace("--", "–"))
+        lines.append("- " + codecs.decode(text, "ulatex").replace("{", "").replace("}", "").replace("--", "–"))
     return "\n".join(lines)
 
 
