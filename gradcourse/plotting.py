@@ -1,8 +1,14 @@
-"""The course's figures: one palette, one size, one way to draw a contribution map.
+"""The course's figures: one palette, one size, one style, one way to draw a contribution map.
 
 Colours come from Okabe and Ito's palette, which stays distinguishable under the
 common forms of colour blindness; maps use ``viridis``, which is perceptually
 uniform and readable in grey.
+
+Figures stay legible where the book shows them: at most :data:`MAX_COLUMNS` panels side
+by side, no text smaller than :data:`SMALLEST_FONT_PT` points, and, in a notebook, PNGs
+at twice the screen resolution (Jupyter's "retina" format) so that lines and text stay
+sharp when the browser scales them. At the book's width (about 690 px for an image at a
+1280 px window) two panels of :data:`FIGSIZE` show their smallest text at about 11 px.
 
 Examples
 --------
@@ -21,26 +27,82 @@ from matplotlib.colors import LogNorm
 
 from . import _checks
 
-__all__ = ["PALETTE", "FIGSIZE", "new_figure", "plot_contribution_map", "draw_unrolled_rnn"]
+__all__ = ["PALETTE", "FIGSIZE", "MAX_COLUMNS", "SMALLEST_FONT_PT", "STYLE", "new_figure",
+           "plot_contribution_map", "draw_unrolled_rnn"]
 
 #: Okabe-Ito colours, in the order the course uses them.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 
 #: Width and height of one panel, in inches.
-FIGSIZE = (5.0, 3.6)
+FIGSIZE = (4.2, 3.0)
+
+#: The most panels side by side: a wider figure, scaled to the book's width, shrinks its
+#: text below legibility. Lay more panels out in rows.
+MAX_COLUMNS = 2
+
+#: The smallest font size any text in a figure may have, in points.
+SMALLEST_FONT_PT = 10
+
+#: Matplotlib settings of every figure (set by :func:`new_figure`).
+STYLE = {
+    "figure.dpi": 100,
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": SMALLEST_FONT_PT,
+    "ytick.labelsize": SMALLEST_FONT_PT,
+    "legend.fontsize": SMALLEST_FONT_PT,
+    "legend.title_fontsize": SMALLEST_FONT_PT,
+    "figure.titlesize": 12,
+    "axes.prop_cycle": plt.cycler(color=PALETTE),
+}
+
+
+def _retina_in_notebooks():
+    """Ask IPython's inline backend for PNGs at twice the resolution, when there is one."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python: figures are saved explicitly, at whatever dpi is asked
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 def new_figure(ncols=1, nrows=1, **kwargs):
-    """A figure of ``nrows`` x ``ncols`` panels of the course's size, with its palette.
+    """A figure of ``nrows`` x ``ncols`` panels of the course's size, palette and style.
+
+    Parameters
+    ----------
+    ncols : int, at most :data:`MAX_COLUMNS`
+    nrows : int
+    **kwargs
+        Passed to ``matplotlib.pyplot.subplots`` (``sharex``, ``gridspec_kw``, ...).
 
     Returns
     -------
     fig, axes
         As from ``matplotlib.pyplot.subplots``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, axes = new_figure(ncols=2, nrows=2)
+    >>> fig.get_size_inches().tolist()
+    [8.4, 6.0]
+    >>> new_figure(ncols=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: ncols must be at most 2 (wider figures make their text illegible at the book's width), got 3; lay the panels out in rows instead
     """
     ncols = _checks.positive_int("ncols", ncols)
     nrows = _checks.positive_int("nrows", nrows)
-    plt.rcParams["axes.prop_cycle"] = plt.cycler(color=PALETTE)
+    if ncols > MAX_COLUMNS:
+        raise ValueError(f"ncols must be at most {MAX_COLUMNS} (wider figures make their text illegible at the "
+                         f"book's width), got {ncols}; lay the panels out in rows instead")
+    plt.rcParams.update(STYLE)
+    _retina_in_notebooks()
     size = (FIGSIZE[0] * ncols, FIGSIZE[1] * nrows)
     return plt.subplots(nrows, ncols, figsize=size, layout="constrained", **kwargs)
 
@@ -119,11 +181,11 @@ def draw_unrolled_rnn(ax, T=4):
         node(f"$y_{t}$", t, "y", edgecolor=PALETTE[1])
         ax.text(t, rows["L"], f"$L_{t}$", ha="center", va="center", fontsize=11, color=PALETTE[1])
         ax.annotate("", (t, rows["h"]), (t - 1, rows["h"]), arrowprops=arrow)
-        ax.text(t - 0.5, rows["h"] + 0.12, "$W_{hh}$", ha="center", fontsize=9)
+        ax.text(t - 0.5, rows["h"] + 0.12, "$W_{hh}$", ha="center", fontsize=SMALLEST_FONT_PT)
         ax.annotate("", (t, rows["h"]), (t, rows["x"]), arrowprops=arrow)
-        ax.text(t + 0.08, 0.5, "$W_{xh}$", fontsize=9)
+        ax.text(t + 0.08, 0.5, "$W_{xh}$", fontsize=SMALLEST_FONT_PT)
         ax.annotate("", (t, rows["y"]), (t, rows["h"]), arrowprops=arrow)
-        ax.text(t + 0.08, 1.5, "$W_{hy}$", fontsize=9)
+        ax.text(t + 0.08, 1.5, "$W_{hy}$", fontsize=SMALLEST_FONT_PT)
     ax.text(T + 0.6, rows["L"], "$L = \\sum_t L_t$", va="center", fontsize=11)
     ax.set_xlim(-0.5, T + 1.6)
     ax.set_ylim(-0.5, 3.2)

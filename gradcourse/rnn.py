@@ -261,20 +261,25 @@ def backward(params, fwd, dy, *, check_finite=True):
     _params.check_record(params, fwd, Forward, "rnn")
     dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
     W_hh = params["W_hh"]
-    f_prime = partial(_params.f_prime_from_output, fwd.activation, fwd.activation_kwargs)
-    with np.errstate(over="ignore", invalid="ignore"):  # detected below, with the step
+    f_prime = partial(_params.f_prime_from_output, fwd.activation,
+                      fwd.activation_kwargs)
+    # overflow and invalid values are detected below, with their step
+    with np.errstate(over="ignore", invalid="ignore"):
         dh_out = _params.times(dy, params["W_hy"])  # direct part of dL/dh_t
         da = np.empty_like(fwd.a)  # dL/da_t
         dh_next = 0.0  # what flows back from step t + 1
         for t in reversed(range(da.shape[-3])):
             step = (..., t, slice(None), slice(None))
-            da[step] = (dh_out[step] + dh_next) * f_prime(fwd.h[step])  # f'(a_t), from h_t
+            # f'(a_t), computed from h_t
+            da[step] = (dh_out[step] + dh_next) * f_prime(fwd.h[step])
             dh_next = da[step] @ W_hh
-        later = (..., slice(1, None), slice(None), slice(None))  # steps 2..T, whose h_{t-1} is in h
+        # sum_t dL/da_t h_{t-1}^T: h_0 for t = 1, then the recorded states
+        later = (..., slice(1, None), slice(None), slice(None))  # t = 2..T
+        h_before = fwd.h[..., :-1, :, :]  # h_1..h_{T-1}
+        first = swap(da[..., 0, :, :]) @ fwd.h0  # t = 1, from h_0
         grads = {
             "W_xh": _params.sum_outer(da, fwd.x),
-            # sum_t dL/da_t h_{t-1}^T: h_0 for t = 1, then the recorded states
-            "W_hh": _params.sum_outer(da[later], fwd.h[..., :-1, :, :]) + swap(da[..., 0, :, :]) @ fwd.h0,
+            "W_hh": _params.sum_outer(da[later], h_before) + first,
             "b_h": da.sum(axis=(-3, -2)),
             "W_hy": _params.sum_outer(dy, fwd.h),
             "b_y": dy.sum(axis=(-3, -2)),

@@ -75,6 +75,7 @@ def test_the_exercise_text_names_the_function_and_its_checker():
             text = texts[exercise.label]
             assert f"`{exercise.check.function}`" in text, f"{exercise.label}: signature not in the text"
             assert exercise.check.checker in text, f"{exercise.label}: checker not named in the text"
+            assert re.search(r"exactly|10\^\{-\d+\}", text), f"{exercise.label}: no tolerance stated"
 
 
 @pytest.mark.parametrize("change, words", [
