@@ -234,7 +234,8 @@ def _role(cell):
 
 
 #: CPython 3.11 can fail ("AST constructor recursion depth mismatch") when threads build ASTs at
-#: once (its issue 106905), and submissions are read in threads: one at a time, then.
+#: once (its issue 106905): submissions are read before any thread starts (see prepare), and
+#: under this lock besides.
 _AST_LOCK = threading.Lock()
 
 
@@ -285,15 +286,15 @@ def definitions(nb):
         return [(where, ast.unparse(node)) for where, node in needed + chosen]
 
 
-def defines(nb, name):
-    """Whether some code cell (other than a check) defines the function ``name`` at top level."""
+def defined_functions(nb):
+    """The names of the functions that code cells (other than checks) define at top level."""
+    names = set()
     for cell in nb.cells:
         if cell.get("cell_type") == "code" and _role(cell)[1] != "check":
             tree = _python(cell.get("source", ""))
-            if tree and any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
-                            for node in tree.body):
-                return True
-    return False
+            names |= {node.name for node in (tree.body if tree else [])
+                      if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return frozenset(names)
 
 
 def _marker(number):
@@ -353,22 +354,22 @@ def _row(student, exercise, numbers, status, message, points=0):
                message)
 
 
-def grade_checks(student, nb, exercises, numbers, time_limit):
+def grade_checks(submission, numbers, time_limit):
     """Rows for the automatic checks of one submission."""
-    rows, pending = [], [e for e in exercises if e.check]
-    statements = definitions(nb)
+    rows, pending = [], [e for e in submission.exercises if e.check]
+    student = submission.student
     while pending:
         worker = Worker()
         try:
             try:
-                reply = worker.request({"op": "load", "statements": statements}, LOAD_TIME_LIMIT,
+                reply = worker.request({"op": "load", "statements": submission.statements}, LOAD_TIME_LIMIT,
                                        f"defining the functions took longer than {LOAD_TIME_LIMIT:g} s")
             except WorkerFailure as err:
                 return rows + [_row(student, e, numbers, "error", f"defining the functions failed: {err}")
                                for e in pending]
             while pending:
                 exercise = pending.pop(0)
-                rows.append(_check_one(student, worker, nb, exercise, numbers, reply, time_limit))
+                rows.append(_check_one(submission, worker, exercise, numbers, reply, time_limit))
                 if worker.failure:
                     break  # the rest in a fresh process
         finally:
@@ -376,9 +377,9 @@ def grade_checks(student, nb, exercises, numbers, time_limit):
     return rows
 
 
-def _check_one(student, worker, nb, exercise, numbers, loaded, time_limit):
-    name = exercise.check.function_name
-    if not defines(nb, name):
+def _check_one(submission, worker, exercise, numbers, loaded, time_limit):
+    student, name = submission.student, exercise.check.function_name
+    if name not in submission.defined:
         return _row(student, exercise, numbers, "not attempted", f"no cell defines {name}")
     if not (loaded.get("functions") or {}).get(name):
         errors = "; ".join(f"{where}: {error}" for where, error in loaded.get("errors") or [])
@@ -413,11 +414,25 @@ def read_submission(path):
         return None, f"the notebook cannot be read ({type(err).__name__}: {str(err)[:200]})"
 
 
-def grade_submission(path, registry, chapter=None, default_chapter=None, time_limit=20.0):
-    """All rows for one handed-back file; never raises on what the file holds.
+@dataclass
+class Submission:
+    """One hand-in, read: what the worker will run, and everything else that needs no worker."""
+
+    student: str
+    exercises: list
+    problem: str = None  # why it cannot be graded, if it cannot
+    statements: list = ()  # see definitions()
+    defined: frozenset = frozenset()  # see defined_functions()
+    written: list = ()  # the rows of its written parts
+
+
+def prepare(path, registry, chapter=None, default_chapter=None):
+    """Read one handed-back file; never raises on what the file holds.
 
     Its chapter is ``chapter`` if given, else the one the notebook names (its metadata, or its
-    file name), else ``default_chapter`` (the folder's).
+    file name), else ``default_chapter`` (the folder's). Submissions are read one after the
+    other, never in threads: CPython 3.11 can fail when threads build ASTs at once (its issue
+    106905).
     """
     numbers = exercise_registry.numbers(registry)
     chapters = exercise_registry.by_chapter(registry)
@@ -425,9 +440,22 @@ def grade_submission(path, registry, chapter=None, default_chapter=None, time_li
     chapter = chapter or (chapter_of(nb, path, chapters) if nb is not None else None) or default_chapter
     exercises = chapters[chapter]
     if nb is None:
-        return _rows_for_failure(path.name, exercises, numbers, problem)
-    return grade_checks(path.name, nb, exercises, numbers, time_limit) + grade_written(path.name, nb, exercises,
-                                                                                       numbers)
+        return Submission(path.name, exercises, problem)
+    return Submission(path.name, exercises, None, definitions(nb), defined_functions(nb),
+                      grade_written(path.name, nb, exercises, numbers))
+
+
+def grade_prepared(submission, numbers, time_limit=20.0):
+    """All rows for one read submission (this part may run in threads)."""
+    if submission.problem:
+        return _rows_for_failure(submission.student, submission.exercises, numbers, submission.problem)
+    return grade_checks(submission, numbers, time_limit) + list(submission.written)
+
+
+def grade_submission(path, registry, chapter=None, default_chapter=None, time_limit=20.0):
+    """All rows for one handed-back file; never raises on what the file holds."""
+    submission = prepare(path, registry, chapter, default_chapter)
+    return grade_prepared(submission, exercise_registry.numbers(registry), time_limit)
 
 
 def submissions_in(folder, outputs=()):
@@ -476,8 +504,10 @@ def grade_folder(folder, *, chapter=None, jobs=2, time_limit=20.0, registry=None
     default = chapter or chapter_of_folder(paths, chapters)
     if default is None:
         raise ValueError(f"no notebook in {folder} says which chapter it is: pass --chapter")
+    submissions = [prepare(path, registry, chapter, default) for path in paths]
+    numbers = exercise_registry.numbers(registry)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        per_file = list(pool.map(lambda p: grade_submission(p, registry, chapter, default, time_limit), paths))
+        per_file = list(pool.map(lambda sub: grade_prepared(sub, numbers, time_limit), submissions))
     return [row for rows in per_file for row in rows]
 
 
