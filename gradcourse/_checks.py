@@ -13,7 +13,8 @@ array([[1., 2.],
 >>> as_array("x", [1 + 2j])
 Traceback (most recent call last):
 ...
-ValueError: x must be a real numeric array, got complex values (dtype complex128)
+ValueError: x must be a real numeric array, got complex values
+(dtype complex128)
 >>> positive_float("tol", -1)
 Traceback (most recent call last):
 ...

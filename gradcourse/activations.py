@@ -233,7 +233,8 @@ def get(name, **kwargs):
     >>> get("softsign")
     Traceback (most recent call last):
     ...
-    ValueError: activation must be one of 'sigmoid', 'tanh', 'relu', 'leaky_relu'; got 'softsign'
+    ValueError: activation must be one of 'sigmoid', 'tanh', 'relu',
+    'leaky_relu'; got 'softsign'
     >>> get("relu", alpha=0.1)
     Traceback (most recent call last):
     ...

@@ -7,7 +7,8 @@ the same with or without myst-nb.
 
 Examples
 --------
->>> glue("answer", 42, display=False)   # records the value when building the book
+>>> # records the value when building the book
+>>> glue("answer", 42, display=False)
 """
 
 try:

@@ -9,12 +9,14 @@ notebook fails to run and its test fails: a sentence cannot outlive its evidence
 Examples
 --------
 >>> losses = [0.08, 0.004]
->>> check("the loss fell below a tenth of where it started", losses[-1] < 0.1 * losses[0])
+>>> claim = "the loss fell below a tenth of where it started"
+>>> check(claim, losses[-1] < 0.1 * losses[0])
 checked: the loss fell below a tenth of where it started
 >>> check("the loss rose", losses[-1] > losses[0])
 Traceback (most recent call last):
 ...
-gradcourse.claims.ClaimError: the data no longer support the claim: the loss rose
+gradcourse.claims.ClaimError: the data no longer support the claim:
+the loss rose
 """
 
 import numpy as np

@@ -13,7 +13,8 @@ The names follow optax (``clip_by_global_norm``) and torch (``max_norm``, ``clip
 Examples
 --------
 >>> import numpy as np
->>> grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}   # global norm 5
+>>> # global norm 5
+>>> grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}
 >>> clipped, norm = clip_by_global_norm(grads, max_norm=1.0)
 >>> norm, clipped["W"], clipped["b"]
 (5.0, array([[0.6, 0. ]]), array([0.8]))
@@ -113,9 +114,12 @@ def global_norm(grads, *, model_ndim=0):
     --------
     >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
     5.0
-    >>> global_norm({"a": np.array([1e200, 1e200]), "b": np.array([1e-300])})   # no overflow
+    >>> big = {"a": np.array([1e200, 1e200]), "b": np.array([1e-300])}
+    >>> global_norm(big)   # no overflow
     1.414213562373095e+200
-    >>> global_norm({"W": np.array([[3.0, 0.0], [1.0, 1.0]]), "b": np.array([4.0, 1.0])}, model_ndim=1)
+    >>> two = {"W": np.array([[3.0, 0.0], [1.0, 1.0]]),
+    ...        "b": np.array([4.0, 1.0])}
+    >>> global_norm(two, model_ndim=1)
     array([5.        , 1.73205081])
     """
     arrays, model_shape = _check_grads(grads, False, model_ndim)
@@ -205,10 +209,12 @@ def clip_by_global_norm(grads, max_norm, *, model_ndim=0, error_if_nonfinite=Fal
 
     Examples
     --------
-    >>> clipped, norm = clip_by_global_norm({"g": np.array([0.3, 0.4])}, max_norm=1.0)
+    >>> small = {"g": np.array([0.3, 0.4])}
+    >>> clipped, norm = clip_by_global_norm(small, max_norm=1.0)
     >>> norm, clipped["g"]          # below the threshold: unchanged
     (0.5, array([0.3, 0.4]))
-    >>> clipped, norm = clip_by_global_norm({"g": np.array([[3.0, 4.0], [0.3, 0.4]])}, 1.0, model_ndim=1)
+    >>> two = {"g": np.array([[3.0, 4.0], [0.3, 0.4]])}
+    >>> clipped, norm = clip_by_global_norm(two, 1.0, model_ndim=1)
     >>> norm, clipped["g"]          # only the first model is clipped
     (array([5. , 0.5]), array([[0.6, 0.8],
            [0.3, 0.4]]))

@@ -13,7 +13,8 @@ Examples
 >>> rnn.forward(params, np.ones((3, 1, 1)), activation="relu")
 Traceback (most recent call last):
 ...
-gradcourse.errors.NonFiniteError: the hidden state h_t overflowed to inf or NaN at step t=3 of 3: the forward pass exploded
+gradcourse.errors.NonFiniteError: the hidden state h_t overflowed to inf or
+NaN at step t=3 of 3: the forward pass exploded
 """
 
 __all__ = ["NonFiniteError"]

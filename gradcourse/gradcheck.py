@@ -47,7 +47,8 @@ def numerical_gradient(loss_fn, params, *, eps=1e-6):
 
     Examples
     --------
-    >>> g = numerical_gradient(lambda p: float(p["x"] @ p["x"]), {"x": np.array([1.0, 2.0])})
+    >>> params = {"x": np.array([1.0, 2.0])}
+    >>> g = numerical_gradient(lambda p: float(p["x"] @ p["x"]), params)
     >>> g["x"].round(6)
     array([2., 4.])
     """
@@ -103,7 +104,8 @@ def relative_error(a, b):
 
     Examples
     --------
-    >>> relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9])) < 1e-9
+    >>> relative_error(np.array([1.0, 2.0]),
+    ...                np.array([1.0, 2.0 + 1e-9])) < 1e-9
     True
     >>> relative_error(np.zeros(3), np.zeros(3))
     0.0
@@ -125,7 +127,8 @@ def max_relative_error(grads_a, grads_b):
 
     Examples
     --------
-    >>> round(max_relative_error({"w": np.ones(2)}, {"w": np.array([1.0, 1.5])}), 4)
+    >>> a, b = {"w": np.ones(2)}, {"w": np.array([1.0, 1.5])}
+    >>> round(max_relative_error(a, b), 4)
     0.2774
     """
     for name, grads in (("grads_a", grads_a), ("grads_b", grads_b)):

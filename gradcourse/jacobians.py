@@ -26,7 +26,8 @@ Examples
 >>> M = contribution_map(params, fwd, dy)
 >>> M.shape
 (20, 20)
->>> bool(M[19, 0] < 1e-3 * M[19, 19])  # small recurrent weights: far steps fade
+>>> # small recurrent weights: far steps fade
+>>> bool(M[19, 0] < 1e-3 * M[19, 19])
 True
 """
 
@@ -68,7 +69,8 @@ def step_jacobians(params, fwd):
     Examples
     --------
     >>> p = rnn.init_params(1, 2, 1, rng=np.random.default_rng(0))
-    >>> fwd = rnn.forward(p, np.zeros((3, 1, 1)))   # zero input: a_t = 0, f'(0) = 1
+    >>> # zero input: a_t = 0, f'(0) = 1
+    >>> fwd = rnn.forward(p, np.zeros((3, 1, 1)))
     >>> np.allclose(step_jacobians(p, fwd)[0, 0], p["W_hh"])
     True
     """
@@ -97,9 +99,11 @@ def state_jacobian_norms(params, fwd, *, batch=0):
     Examples
     --------
     >>> p = rnn.init_params(1, 3, 1, rng=np.random.default_rng(0))
-    >>> fwd = rnn.forward(p, np.zeros((4, 1, 1)))   # zero input: every J_t is W_hh
+    >>> # zero input: every J_t is W_hh
+    >>> fwd = rnn.forward(p, np.zeros((4, 1, 1)))
     >>> N = state_jacobian_norms(p, fwd)
-    >>> bool(np.isclose(N[3, 0], np.linalg.norm(np.linalg.matrix_power(p["W_hh"], 3), 2)))
+    >>> W3 = np.linalg.matrix_power(p["W_hh"], 3)
+    >>> bool(np.isclose(N[3, 0], np.linalg.norm(W3, 2)))
     True
     """
     J = step_jacobians(params, fwd)
@@ -257,7 +261,8 @@ def contribution_map(params, fwd, dy, *, wrt="W_hh"):
     >>> fwd = rnn.forward(p, np.random.default_rng(1).normal(size=(5, 2, 2)))
     >>> _, dy = losses.mse(fwd.y, np.zeros_like(fwd.y))
     >>> C = contributions(p, fwd, dy)
-    >>> np.allclose(contribution_map(p, fwd, dy), np.linalg.norm(C, axis=(2, 3)))
+    >>> np.allclose(contribution_map(p, fwd, dy),
+    ...             np.linalg.norm(C, axis=(2, 3)))
     True
     """
     T = len(fwd.a)

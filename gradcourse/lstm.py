@@ -2,10 +2,10 @@
 
 For steps t = 1..T, with gates stacked in the order input, forget, candidate, output::
 
-    z_t = W_x x_t + W_h h_{t-1} + b                        (4 n_h pre-activations)
+    z_t = W_x x_t + W_h h_{t-1} + b      (4 n_h pre-activations)
     i_t = sigma(z_i),  f_t = sigma(z_f),  g_t = tanh(z_g),  o_t = sigma(z_o)
-    c_t = f_t * c_{t-1} + i_t * g_t                        cell state
-    h_t = o_t * tanh(c_t)                                  hidden state
+    c_t = f_t * c_{t-1} + i_t * g_t      cell state
+    h_t = o_t * tanh(c_t)                hidden state
     y_t = W_hy h_t + b_y
 
 Along the cell state, one step back multiplies by dc_t/dc_{t-1} = diag(f_t) when the
@@ -56,7 +56,8 @@ def init_params(n_x, n_h, n_y, *, rng, forget_bias=1.0):
 
     Examples
     --------
-    >>> p = init_params(1, 3, 1, rng=np.random.default_rng(0), forget_bias=2.0)
+    >>> p = init_params(1, 3, 1, rng=np.random.default_rng(0),
+    ...                 forget_bias=2.0)
     >>> p["b"].reshape(4, 3)[1]      # the forget gate's block
     array([2., 2., 2.])
     """
@@ -231,7 +232,8 @@ def loss_and_grads(params, x, y_target, *, h0=None, c0=None, loss_at="every_step
     Examples
     --------
     >>> p = init_params(1, 2, 1, rng=np.random.default_rng(0))
-    >>> loss, grads = loss_and_grads(p, np.zeros((3, 1, 1)), np.ones((1, 1)), loss_at="last_step")
+    >>> x, y_target = np.zeros((3, 1, 1)), np.ones((1, 1))
+    >>> loss, grads = loss_and_grads(p, x, y_target, loss_at="last_step")
     >>> loss      # zero output: half of (0 - 1)^2
     0.5
     """

@@ -2,7 +2,8 @@
 
 Layer l = 1..L computes, for a batch of row vectors::
 
-    a_l = h_{l-1} W_l^T + b_l,    h_l = f(a_l)   (l < L),    y = a_L   (linear output)
+    a_l = h_{l-1} W_l^T + b_l,    h_l = f(a_l)   (l < L)
+    y = a_L   (linear output)
 
 with h_0 = x. Parameters live in a dict with keys ``W1, b1, ..., WL, bL``; ``W_l`` has
 shape (n_l, n_{l-1}). The loss is the squared error averaged over the batch,
@@ -63,7 +64,8 @@ def init_params(sizes, *, rng, scheme="glorot", std=None):
 
     Examples
     --------
-    >>> p = init_params([2, 5, 1], rng=np.random.default_rng(0), scheme="normal", std=0.1)
+    >>> rng = np.random.default_rng(0)
+    >>> p = init_params([2, 5, 1], rng=rng, scheme="normal", std=0.1)
     >>> {k: v.shape for k, v in p.items()}
     {'W1': (5, 2), 'b1': (5,), 'W2': (1, 5), 'b2': (1,)}
     """
@@ -186,7 +188,8 @@ def backward(params, fwd, dy, *, check_finite=True):
         g_{L-1} = dy W_L
         da_m    = g_m * f'(a_m)
         dW_m    = da_m^T h_{m-1},   db_m = sum over the batch of da_m
-        g_{m-1} = da_m W_m  (+ g_m for a residual layer, whose skip passes g_m unchanged)
+        g_{m-1} = da_m W_m  (+ g_m for a residual layer,
+                             whose skip passes g_m unchanged)
 
     Examples
     --------
@@ -244,7 +247,8 @@ def loss_and_grads(params, x, y_target, *, activation="tanh", residual=False, ch
 
     Examples
     --------
-    >>> p = init_params([1, 1], rng=np.random.default_rng(0), scheme="normal", std=1.0)
+    >>> rng = np.random.default_rng(0)
+    >>> p = init_params([1, 1], rng=rng, scheme="normal", std=1.0)
     >>> p["W1"][:] = 2.0
     >>> loss, grads = loss_and_grads(p, np.ones((1, 1)), np.zeros((1, 1)))
     >>> loss, grads["W1"]
@@ -260,7 +264,9 @@ def layer_grad_norms(grads):
 
     Examples
     --------
-    >>> layer_grad_norms({"W1": np.ones((2, 2)), "b1": np.zeros(2), "W2": np.zeros((1, 2)), "b2": np.zeros(1)})
+    >>> grads = {"W1": np.ones((2, 2)), "b1": np.zeros(2),
+    ...          "W2": np.zeros((1, 2)), "b2": np.zeros(1)}
+    >>> layer_grad_norms(grads)
     array([2., 0.])
     """
     L, _ = _layers(grads)
@@ -281,7 +287,8 @@ def dead_fraction(params, x, *, activation="relu", **activation_kwargs):
     Examples
     --------
     >>> p = init_params([1, 2, 1], rng=np.random.default_rng(0))
-    >>> p["b1"][:] = [-100.0, 100.0]     # the first unit is off on any input near 0
+    >>> # the first unit is off on any input near 0
+    >>> p["b1"][:] = [-100.0, 100.0]
     >>> dead_fraction(p, np.zeros((5, 1)))
     array([0.5])
     """

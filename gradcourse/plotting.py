@@ -94,7 +94,9 @@ def new_figure(ncols=1, nrows=1, **kwargs):
     >>> new_figure(ncols=3)
     Traceback (most recent call last):
     ...
-    ValueError: ncols must be at most 2 (wider figures make their text illegible at the book's width), got 3; lay the panels out in rows instead
+    ValueError: ncols must be at most 2 (wider figures make their text
+    illegible at the book's width), got 3; lay the panels out in rows
+    instead
     """
     ncols = _checks.positive_int("ncols", ncols)
     nrows = _checks.positive_int("nrows", nrows)

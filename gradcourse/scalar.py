@@ -10,7 +10,8 @@ Examples
 --------
 >>> import numpy as np
 >>> products = running_products(np.full(2000, 0.5))
->>> first_zero_or_nonfinite(products)     # 0.5^1075 is below the smallest float64
+>>> # 0.5^1075 is below the smallest float64
+>>> first_zero_or_nonfinite(products)
 1075
 """
 
@@ -63,7 +64,8 @@ def first_zero_or_nonfinite(products):
 
     Examples
     --------
-    >>> first_zero_or_nonfinite(running_products(np.full(1100, 2.0)))   # 2^1024 overflows
+    >>> # 2^1024 overflows
+    >>> first_zero_or_nonfinite(running_products(np.full(1100, 2.0)))
     1024
     >>> first_zero_or_nonfinite(np.array([0.5, 0.25])) is None
     True
@@ -100,7 +102,8 @@ def one_unit_trajectory(w, b, *, x0=0.5, T=50):
 
     Examples
     --------
-    >>> x_T, dx_dw, dx_db = one_unit_trajectory(0.0, 0.3, T=5)   # w = 0: x_t = b
+    >>> # w = 0: x_t = b
+    >>> x_T, dx_dw, dx_db = one_unit_trajectory(0.0, 0.3, T=5)
     >>> float(x_T), float(dx_dw), float(dx_db)
     (0.3, 0.574442516811659, 1.0)
     """

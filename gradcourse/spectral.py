@@ -132,7 +132,8 @@ def power_iteration(A, *, rng, n_iter=1000, tol=1e-12, return_info=False):
     >>> sigma, u, v = power_iteration(A, rng=np.random.default_rng(0))
     >>> round(sigma, 10), bool(np.allclose(A @ v, sigma * u))
     (3.0, True)
-    >>> info = power_iteration(1e-170 * A, rng=np.random.default_rng(0), n_iter=3, return_info=True)
+    >>> info = power_iteration(1e-170 * A, rng=np.random.default_rng(0),
+    ...                        n_iter=3, return_info=True)
     >>> info.iterations, info.converged, float(info.sigma / 1e-170) > 2.9
     (3, False, True)
     """
@@ -172,7 +173,8 @@ def spectral_radius(A):
 
     Examples
     --------
-    >>> round(spectral_radius(np.array([[0.0, -2.0], [2.0, 0.0]])), 12)   # eigenvalues +-2i
+    >>> # eigenvalues +-2i
+    >>> round(spectral_radius(np.array([[0.0, -2.0], [2.0, 0.0]])), 12)
     2.0
     """
     B, E = _normalized(_matrix("A", A, square=True))

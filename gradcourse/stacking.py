@@ -8,7 +8,8 @@ Examples
 --------
 >>> import numpy as np
 >>> from gradcourse import rnn
->>> seeds = [rnn.init_params(1, 4, 1, rng=np.random.default_rng(s)) for s in range(3)]
+>>> seeds = [rnn.init_params(1, 4, 1, rng=np.random.default_rng(s))
+...          for s in range(3)]
 >>> params = stack(seeds)
 >>> params["W_hh"].shape, model_shape(params)
 ((3, 4, 4), (3,))
@@ -97,9 +98,10 @@ def repeat(params, n):
 
     Examples
     --------
-    >>> seeds = stack([{"w": np.zeros(2)}, {"w": np.ones(2)}])      # model shape (2,)
-    >>> lrs = np.array([0.1, 0.3, 1.0])[:, None]                     # one row per rate
-    >>> repeat(seeds, len(lrs))["w"].shape                           # model shape (3, 2)
+    >>> # model shape (2,)
+    >>> seeds = stack([{"w": np.zeros(2)}, {"w": np.ones(2)}])
+    >>> lrs = np.array([0.1, 0.3, 1.0])[:, None]  # one row per rate
+    >>> repeat(seeds, len(lrs))["w"].shape         # model shape (3, 2)
     (3, 2, 2)
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

@@ -14,7 +14,8 @@ Examples
 >>> from gradcourse import rnn, tasks
 >>> params = rnn.init_params(2, 8, 1, rng=np.random.default_rng(0))
 >>> task = lambda rng: tasks.adding_problem(T=10, batch=16, rng=rng)
->>> history = train(rnn, params, task, steps=20, lr=0.1, rng=np.random.default_rng(1), loss_at="last_step")
+>>> history = train(rnn, params, task, steps=20, lr=0.1,
+...                 rng=np.random.default_rng(1), loss_at="last_step")
 >>> history.losses.shape, history.grad_norms["W_hh"].shape, history.stopped
 ((20,), (20,), '')
 """
@@ -98,7 +99,8 @@ def train(model, params, data, *, steps, lr, update=None, rng=None, **loss_kwarg
     >>> from gradcourse import mlp
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(32, 2)); y_target = x @ np.array([[1.0], [-2.0]])
-    >>> result = train(mlp, mlp.init_params([2, 1], rng=rng), (x, y_target), lr=0.1, steps=200)
+    >>> params = mlp.init_params([2, 1], rng=rng)
+    >>> result = train(mlp, params, (x, y_target), lr=0.1, steps=200)
     >>> bool(result.losses[-1] < 1e-6 * result.losses[0]), result.stopped
     (True, '')
     """

@@ -8,7 +8,8 @@ whole gradient, such as clipping by global norm, does so for each model on its o
 Examples
 --------
 >>> import numpy as np
->>> grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}   # global norm 5
+>>> # global norm 5
+>>> grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}
 >>> clip_by_global_norm(max_norm=1.0)(grads)["b"]
 array([0.8])
 >>> sign()(grads)["W"], sgd()(grads)["b"]
