@@ -249,13 +249,17 @@ def bad_seed(checker, seed, tolerance):
                            f"Tolerance: {tolerance}.")
 
 
-def start(checker, fn, expected, tolerance, seed):
+def start(checker, fn, expected, tolerance, seed, *, bare_number=None):
     """What every checker does first: ``(generator, seed, refusal)``.
 
     ``refusal`` is the :class:`Feedback` to return when ``fn`` is not a function or ``seed``
     is not a seed, else ``None``; the generator serves the call's random cases (see
-    :func:`make_rng`).
+    :func:`make_rng`). A checker whose question has a number for an answer passes
+    ``bare_number``, the words that say why a bare number is not judged and how to pass the
+    computation instead; a number given for ``fn`` is then refused with them.
     """
+    if bare_number is not None and isinstance(fn, numbers.Real) and not isinstance(fn, bool):
+        return None, seed, Feedback(False, f"Not checked: a bare number is not judged, {bare_number}")
     if not callable(fn):
         return None, seed, not_callable(checker, fn, expected, tolerance)
     rng, seed = make_rng(seed)

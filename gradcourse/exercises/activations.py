@@ -37,7 +37,6 @@ Not yet: layers_below fails ... of 13 cases (5 fixed, 8 random). First: it retur
 """
 
 import math
-import numbers
 from collections import Counter
 
 import numpy as np
@@ -301,13 +300,12 @@ def check_layers_below(layers_below, *, seed=None):
     >>> check_layers_below(5)  # doctest: +ELLIPSIS
     Not checked: a bare number is not judged, ...
     """
-    rng, seed, refusal = start("check_layers_below", layers_below, "layers_below(a, threshold)", LAYERS_TOLERANCE, seed)
-    if isinstance(layers_below, numbers.Real) and not isinstance(layers_below, bool):
-        return Feedback(False, "Not checked: a bare number is not judged, since trying numbers in a loop would find it "
-                               "without the logarithm. Pass your computation instead, as a function of the "
-                               "pre-activation and the threshold: check_layers_below(layers_below), where "
-                               "layers_below(a, threshold) returns the first number of layers L with "
-                               "sigma'(a)**L < threshold. It is checked on fixed and random pairs.")
+    rng, seed, refusal = start("check_layers_below", layers_below, "layers_below(a, threshold)", LAYERS_TOLERANCE, seed,
+                               bare_number=("since trying numbers in a loop would find it without the logarithm. Pass "
+                                            "your computation instead, as a function of the pre-activation and the "
+                                            "threshold: check_layers_below(layers_below), where layers_below(a, "
+                                            "threshold) returns the first number of layers L with sigma'(a)**L < "
+                                            "threshold. It is checked on fixed and random pairs."))
     if refusal is not None:
         return refusal
     fixed = [(4.0, 1e-6), (0.0, 1e-6), (-4.0, 1e-6), (10.0, 1e-3), (2.0, 1e-9)]

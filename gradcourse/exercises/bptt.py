@@ -28,7 +28,6 @@ Not yet: step_jacobian fails 16 of 16 cases (6 fixed, 10 random). First: tanh, n
 Not yet: first_distance_below fails ... of 18 cases (8 fixed, 10 random). First: row [8, 3, 1, 2, 0.5, 4, 0.25, 0.5, 0.125], fraction 0.125: got 8, the last distance with an entry below fraction * row[0] = 1; ...
 """
 
-import numbers
 
 import numpy as np
 
@@ -389,14 +388,13 @@ def check_first_distance_below(first_distance_below, *, seed=None):
     Not checked: a bare number is not judged, ...
     """
     rng, seed, refusal = start("check_first_distance_below", first_distance_below,
-                               "first_distance_below(row, fraction)", DISTANCE_TOLERANCE, seed)
-    if isinstance(first_distance_below, numbers.Real) and not isinstance(first_distance_below, bool):
-        return Feedback(False, "Not checked: a bare number is not judged, since trying numbers in a loop would find it "
-                               "without reading the map. Pass your computation instead, as a function of the row and "
-                               "the fraction: check_first_distance_below(first_distance_below), where "
-                               "first_distance_below(row, fraction) returns the first distance d with "
-                               "row[d] < fraction * row[0], or None when no entry is below. It is checked on fixed "
-                               "and random rows.")
+                               "first_distance_below(row, fraction)", DISTANCE_TOLERANCE, seed,
+                               bare_number=("since trying numbers in a loop would find it without reading the map. Pass"
+                                            " your computation instead, as a function of the row and the fraction: "
+                                            "check_first_distance_below(first_distance_below), where "
+                                            "first_distance_below(row, fraction) returns the first distance d with "
+                                            "row[d] < fraction * row[0], or None when no entry is below. It is checked "
+                                            "on fixed and random rows."))
     if refusal is not None:
         return refusal
     fixed = _fixed_rows()

@@ -35,7 +35,6 @@ Not yet: cosine_after_value_clip fails 16 of 16 cases (8 fixed, 8 random). First
 """
 
 import math
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -299,13 +298,12 @@ def check_cosine_after_value_clip(cosine_after_value_clip, *, seed=None):
     Not checked: a bare number is not judged, ...
     """
     rng, seed, refusal = start("check_cosine_after_value_clip", cosine_after_value_clip,
-                               "cosine_after_value_clip(a, c, eps, n)", COSINE_TOLERANCE, seed)
-    if isinstance(cosine_after_value_clip, numbers.Real) and not isinstance(cosine_after_value_clip, bool):
-        return Feedback(False, "Not checked: a bare number is not judged, since it is the computation that is asked "
-                               "for. Pass it as a function: check_cosine_after_value_clip(cosine_after_value_clip), "
-                               "where cosine_after_value_clip(a, c, eps, n) returns the cosine between the gradient "
-                               "(a, eps, ..., eps) of n components and its clip by value at c. It is checked on fixed "
-                               "and random values of a, c, eps and n.")
+                               "cosine_after_value_clip(a, c, eps, n)", COSINE_TOLERANCE, seed,
+                               bare_number=("since it is the computation that is asked for. Pass it as a function: "
+                                            "check_cosine_after_value_clip(cosine_after_value_clip), where "
+                                            "cosine_after_value_clip(a, c, eps, n) returns the cosine between the "
+                                            "gradient (a, eps, ..., eps) of n components and its clip by value at c. It"
+                                            " is checked on fixed and random values of a, c, eps and n."))
     if refusal is not None:
         return refusal
     fixed = [(100.0, 1.0, 0.5, 2), (100.0, 1.0, 0.5, 10), (100.0, 1.0, 0.5, 1000), (100.0, 1.0, 0.5, 10**6),

@@ -24,7 +24,6 @@ Not yet: shrink_per_layer fails 14 of 14 cases (6 fixed, 8 random). First: norms
 """
 
 import math
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -223,13 +222,13 @@ def check_shrink_per_layer(shrink_per_layer, *, seed=None):
     Not checked: a bare number is not judged, ...
     """
     rng, seed, refusal = start("check_shrink_per_layer", shrink_per_layer, "shrink_per_layer(backward)",
-                               SHRINK_TOLERANCE, seed)
-    if isinstance(shrink_per_layer, numbers.Real) and not isinstance(shrink_per_layer, bool):
-        return Feedback(False, "Not checked: a bare number is not judged, since it is the computation that is asked "
-                               "for. Pass it as a function of the norms: check_shrink_per_layer(shrink_per_layer), "
-                               "where shrink_per_layer(backward) takes the norms of delta_l from the first hidden "
-                               "layer to the last and returns the factor by which the signal shrinks per layer going "
-                               "back. It is checked on fixed and random lists of norms.")
+                               SHRINK_TOLERANCE, seed,
+                               bare_number=("since it is the computation that is asked for. Pass it as a function of "
+                                            "the norms: check_shrink_per_layer(shrink_per_layer), where "
+                                            "shrink_per_layer(backward) takes the norms of delta_l from the first "
+                                            "hidden layer to the last and returns the factor by which the signal "
+                                            "shrinks per layer going back. It is checked on fixed and random lists of "
+                                            "norms."))
     if refusal is not None:
         return refusal
     fixed = _fixed_norms()

@@ -30,7 +30,6 @@ Not yet: steps_to_forget fails 13 of 13 cases (5 fixed, 8 random). First: bias=0
 """
 
 import math
-import numbers
 
 import numpy as np
 
@@ -165,13 +164,12 @@ def check_steps_to_forget(steps_to_forget, *, seed=None):
     Not checked: a bare number is not judged, ...
     """
     rng, seed, refusal = start("check_steps_to_forget", steps_to_forget, "steps_to_forget(bias, threshold)",
-                               STEPS_TOLERANCE, seed)
-    if isinstance(steps_to_forget, numbers.Real) and not isinstance(steps_to_forget, bool):
-        return Feedback(False, "Not checked: a bare number is not judged, since trying numbers in a loop would find it "
-                               "without the logarithm. Pass your computation instead, as a function of the bias and "
-                               "the threshold: check_steps_to_forget(steps_to_forget), where steps_to_forget(bias, "
-                               "threshold) returns the first number of steps k with sigma(bias)**k < threshold. It is "
-                               "checked on fixed and random pairs.")
+                               STEPS_TOLERANCE, seed,
+                               bare_number=("since trying numbers in a loop would find it without the logarithm. Pass "
+                                            "your computation instead, as a function of the bias and the threshold: "
+                                            "check_steps_to_forget(steps_to_forget), where steps_to_forget(bias, "
+                                            "threshold) returns the first number of steps k with sigma(bias)**k < "
+                                            "threshold. It is checked on fixed and random pairs."))
     if refusal is not None:
         return refusal
     fixed = [(0.0, 1e-3), (1.0, 1e-3), (3.0, 1e-3), (-4.0, 0.1), (5.0, 1e-6)]

@@ -119,14 +119,14 @@ def check_steps_to_shrink(steps_to_shrink, factor=0.9, threshold=1e-6, *, seed=N
                                f"factor={safe_str(factor)}, threshold={safe_str(threshold)}. "
                                f"Tolerance: {STEPS_TOLERANCE}.")
     factor, threshold = float(factor), float(threshold)
-    if isinstance(steps_to_shrink, numbers.Real) and not isinstance(steps_to_shrink, bool):
-        return Feedback(False, "Not checked: a bare number is not judged, since trying numbers in a loop would find it "
-                               "without the logarithm. Pass your computation instead, as a function of the factor and "
-                               "the threshold: check_steps_to_shrink(steps_to_shrink), where steps_to_shrink(factor, "
-                               "threshold) returns the first k with factor**k < threshold. It is checked on "
-                               f"factor={factor:g}, threshold={threshold:g} and on random pairs.")
     rng, seed, refusal = start("check_steps_to_shrink", steps_to_shrink, "steps_to_shrink(factor, threshold)",
-                               STEPS_TOLERANCE, seed)
+                               STEPS_TOLERANCE, seed,
+                               bare_number=("since trying numbers in a loop would find it without the logarithm. "
+                                            "Pass your computation instead, as a function of the factor and the "
+                                            "threshold: check_steps_to_shrink(steps_to_shrink), where "
+                                            "steps_to_shrink(factor, threshold) returns the first k with "
+                                            f"factor**k < threshold. It is checked on factor={factor:g}, "
+                                            f"threshold={threshold:g} and on random pairs."))
     if refusal is not None:
         return refusal
     pairs = [(factor, threshold, f"factor={factor:g}, threshold={threshold:g}")]
