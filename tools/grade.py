@@ -37,6 +37,7 @@ process. Submissions are graded ``--jobs`` at a time.
 import argparse
 import ast
 import csv
+import functools
 import os
 import select
 import signal
@@ -85,6 +86,7 @@ class WorkerFailure(Exception):
     """The worker did not answer in time, died, or answered what cannot be read."""
 
 
+@functools.lru_cache(maxsize=None)
 def _isolation():
     """The command that starts a worker in a process namespace of its own, or () where unavailable.
 
@@ -101,22 +103,16 @@ def _isolation():
     return tuple(command) if works else ()
 
 
-ISOLATION = None  # found on first use: see _isolation
-
-
 class Worker:
     """One fresh Python process that holds one student's functions."""
 
     def __init__(self):
-        global ISOLATION
-        if ISOLATION is None:
-            ISOLATION = _isolation()
         to_child, self._write = os.pipe()
         self._read, from_child = os.pipe()
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         self._scratch = tempfile.TemporaryDirectory(prefix="grading-")
         self.process = subprocess.Popen(
-            [*ISOLATION, sys.executable, str(TOOLS / "grading_worker.py"), str(to_child), str(from_child),
+            [*_isolation(), sys.executable, str(TOOLS / "grading_worker.py"), str(to_child), str(from_child),
              str(MEMORY_LIMIT)],
             pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, cwd=self._scratch.name, env=env, start_new_session=True)

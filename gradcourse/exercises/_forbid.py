@@ -106,6 +106,10 @@ CHECKER_MODULES = tuple(f"gradcourse.exercises.{name}"
                                      "_feedback"))
 
 
+#: One rule per checker module, added to every guard's own rules.
+_CHECKER_RULES = tuple(ModuleRule(name) for name in CHECKER_MODULES)
+
+
 class Guard:
     """Calls the reader's function with the functions named by ``rules`` disabled, and the
     functions of the checkers' own modules (:data:`CHECKER_MODULES`) as well."""
@@ -116,7 +120,7 @@ class Guard:
     def _install(self, hits):
         """Patch in the stubs; return (undo list, code -> (label, when), source file -> module name)."""
         undo, codes, modules = [], {}, {}
-        for rule in self.rules + tuple(ModuleRule(name) for name in CHECKER_MODULES):
+        for rule in self.rules + _CHECKER_RULES:
             module = sys.modules.get(rule.module)
             if module is None and rule.module.startswith("gradcourse."):
                 module = importlib.import_module(rule.module)
