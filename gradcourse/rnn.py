@@ -31,7 +31,6 @@ True
 (4, 4)
 """
 
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -261,17 +260,16 @@ def backward(params, fwd, dy, *, check_finite=True):
     _params.check_record(params, fwd, Forward, "rnn")
     dy = _params.core("dy", _checks.as_array("dy", dy, finite=check_finite), (), fwd.y.shape)
     W_hh = params["W_hh"]
-    f_prime = partial(_params.f_prime_from_output, fwd.activation,
-                      fwd.activation_kwargs)
     # overflow and invalid values are detected below, with their step
     with np.errstate(over="ignore", invalid="ignore"):
+        # f'(a_t) for every step at once, computed from h_t
+        f_prime = _params.f_prime_from_output(fwd.activation, fwd.activation_kwargs, fwd.h)
         dh_out = _params.times(dy, params["W_hy"])  # direct part of dL/dh_t
         da = np.empty_like(fwd.a)  # dL/da_t
         dh_next = 0.0  # what flows back from step t + 1
         for t in reversed(range(da.shape[-3])):
             step = (..., t, slice(None), slice(None))
-            # f'(a_t), computed from h_t
-            da[step] = (dh_out[step] + dh_next) * f_prime(fwd.h[step])
+            np.multiply(dh_out[step] + dh_next, f_prime[step], out=da[step])
             dh_next = da[step] @ W_hh
         # sum_t dL/da_t h_{t-1}^T: h_0 for t = 1, then the recorded states
         later = (..., slice(1, None), slice(None), slice(None))  # t = 2..T
