@@ -262,14 +262,15 @@ def backward(params, fwd, dy, *, check_finite=True):
     W_hh = params["W_hh"]
     # overflow and invalid values are detected below, with their step
     with np.errstate(over="ignore", invalid="ignore"):
-        # f'(a_t) for every step at once, computed from h_t
-        f_prime = _params.f_prime_from_output(fwd.activation, fwd.activation_kwargs, fwd.h)
+        # f'(a_t) for every step at once, from h_t (for tanh, 1 - h_t^2)
+        f_prime = _params.f_prime_from_output(
+            fwd.activation, fwd.activation_kwargs, fwd.h)
         dh_out = _params.times(dy, params["W_hy"])  # direct part of dL/dh_t
         da = np.empty_like(fwd.a)  # dL/da_t
         dh_next = 0.0  # what flows back from step t + 1
         for t in reversed(range(da.shape[-3])):
             step = (..., t, slice(None), slice(None))
-            np.multiply(dh_out[step] + dh_next, f_prime[step], out=da[step])
+            da[step] = (dh_out[step] + dh_next) * f_prime[step]
             dh_next = da[step] @ W_hh
         # sum_t dL/da_t h_{t-1}^T: h_0 for t = 1, then the recorded states
         later = (..., slice(1, None), slice(None), slice(None))  # t = 2..T
