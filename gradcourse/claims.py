@@ -19,9 +19,16 @@ gradcourse.claims.ClaimError: the data no longer support the claim:
 the loss rose
 """
 
+import textwrap
+
 import numpy as np
 
-__all__ = ["ClaimError", "check"]
+__all__ = ["ClaimError", "check", "LINE_WIDTH"]
+
+#: The printed ``checked: ...`` lines are wrapped to this many columns, the width of the
+#: book's code and output boxes; continuation lines are indented under the claim's first word.
+LINE_WIDTH = 79
+_PREFIX = "checked: "
 
 
 class ClaimError(AssertionError):
@@ -52,6 +59,13 @@ def check(claim, holds, *, detail=None):
     --------
     >>> check("two is more than one", 2 > 1)
     checked: two is more than one
+
+    A long claim is wrapped to fit the book's column:
+
+    >>> check("the orthogonal matrix's products never exceed norm 1, in any of the "
+    ...       "five seeds, at any distance", True)
+    checked: the orthogonal matrix's products never exceed norm 1, in any of the
+             five seeds, at any distance
     """
     if not isinstance(claim, str) or not claim.strip():
         raise TypeError(f"claim must be a non-empty string, got {claim!r}")
@@ -63,4 +77,14 @@ def check(claim, holds, *, detail=None):
     if not holds:
         message = f"the data no longer support the claim: {claim}"
         raise ClaimError(message if detail is None else f"{message} ({detail})")
-    print(f"checked: {claim}")
+    print(_wrapped(claim))
+
+
+def _wrapped(claim):
+    """``checked: <claim>`` within :data:`LINE_WIDTH` columns; line breaks already in
+    ``claim`` are kept, and every line after the first is indented under its first word."""
+    width = LINE_WIDTH - len(_PREFIX)
+    lines = []
+    for line in claim.strip().splitlines():
+        lines += textwrap.wrap(line.strip(), width, break_on_hyphens=False, break_long_words=False)
+    return _PREFIX + ("\n" + " " * len(_PREFIX)).join(lines)

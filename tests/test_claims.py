@@ -19,6 +19,22 @@ def test_a_supported_claim_is_printed(capsys):
     assert capsys.readouterr().out == "checked: three is more than two\n"
 
 
+def test_a_long_claim_is_wrapped_under_its_first_word(capsys):
+    words = ["word"] * 40  # 199 characters: three lines of at most 79
+    check(" ".join(words), True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and max(map(len, lines)) <= 79
+    assert lines[0].startswith("checked: word") and all(line.startswith(" " * 9 + "word") for line in lines[1:])
+    assert " ".join(line.strip() for line in lines) == "checked: " + " ".join(words)
+
+
+def test_a_claim_of_exactly_79_columns_stays_on_one_line_and_line_breaks_are_kept(capsys):
+    claim = "x" * 70  # with "checked: ", 79 columns
+    check(claim, True)
+    check("first part\n         second part", True)
+    assert capsys.readouterr().out == f"checked: {claim}\nchecked: first part\n         second part\n"
+
+
 def test_an_unsupported_claim_raises_with_its_words_and_numbers():
     with pytest.raises(ClaimError, match=r"no longer support the claim: the loss fell \(final 0.3\)"):
         check("the loss fell", False, detail="final 0.3")
