@@ -171,3 +171,108 @@ def test_bad_input_is_a_clear_error():
 def test_unknown_output_is_a_value_error_naming_it(output):
     with pytest.raises(ValueError, match=r"output must be one of 'sigmoid', 'state'; got"):
         scalar.pascanu_loss_and_grad(2.0, -1.0, output=output)
+
+
+# A tanh unit that stores a bit: h* = tanh(w h*), and the factor w (1 - h*^2) there.
+
+
+def _stored_by_bisection(w):
+    """The largest root of tanh(w h) - h on [0, 1], by bisection (0 if w <= 1)."""
+    if w <= 1:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.tanh(w * mid) > mid else (lo, mid)
+    return lo
+
+
+def _stored_by_iteration(w):
+    """Iterate h <- tanh(w h) from 1 until it stops changing."""
+    h = 1.0
+    while (new := math.tanh(w * h)) != h:
+        h = new
+    return h
+
+
+def test_w_2_stores_0_9575_with_the_factor_0_166():
+    assert round(float(scalar.tanh_fixed_point(2.0)), 4) == 0.9575
+    assert round(float(scalar.tanh_fixed_point_slope(2.0)), 3) == 0.166
+    assert float(scalar.tanh_fixed_point(2.0)) == pytest.approx(_stored_by_iteration(2.0), abs=1e-15)
+
+
+@pytest.mark.parametrize("w, rel", [(1 + 1e-9, 1e-6), (1 + 1e-6, 1e-9), (1.001, 1e-12), (1.05, 1e-12), (1.5, 1e-12),
+                                    (2.0, 1e-12), (3.7, 1e-12), (8.0, 1e-12), (50.0, 1e-12)])
+def test_the_stored_value_matches_bisection(w, rel):
+    """Near w = 1 the root is ill-conditioned: tanh(w h) - h has a slope of about -2 (w - 1)
+    there, so a rounding error of tanh moves it by that much more; ``rel`` allows for it."""
+    h = float(scalar.tanh_fixed_point(w))
+    assert h == pytest.approx(_stored_by_bisection(w), rel=rel, abs=1e-15)
+    assert math.tanh(w * h) == pytest.approx(h, rel=1e-14)
+
+
+def test_the_stored_value_is_vectorised_and_zero_where_there_is_nothing_to_store():
+    w = np.array([[-3.0, 0.0, 0.5], [1.0, 2.0, 4.0]])
+    h = scalar.tanh_fixed_point(w)
+    assert h.shape == w.shape
+    assert np.all(h[0] == 0) and h[1, 0] == 0
+    np.testing.assert_allclose(h[1, 1:], [_stored_by_bisection(2.0), _stored_by_bisection(4.0)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("w", [-2.0, 0.5, 1.0, 1.01, 1.3, 2.0, 6.0])
+def test_the_factor_is_the_slope_of_the_map_at_the_stored_value(w):
+    """Central differences of h -> tanh(w h) at the bisected h*."""
+    h, eps = _stored_by_bisection(w), 1e-6
+    slope = (math.tanh(w * (h + eps)) - math.tanh(w * (h - eps))) / (2 * eps)
+    assert float(scalar.tanh_fixed_point_slope(w)) == pytest.approx(slope, rel=1e-8, abs=1e-11)
+
+
+def test_the_factor_is_below_1_wherever_a_bit_is_stored():
+    w = np.linspace(1.001, 20, 500)
+    slope = scalar.tanh_fixed_point_slope(w)
+    assert np.all((slope > 0) & (slope < 1))
+    assert np.all(np.diff(slope) < 0)
+
+
+def test_the_unit_run_follows_the_recurrence_and_its_product_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3))
+    w, u, h0, eps = np.array([0.8, 1.2, 1.5]), 0.4, 0.7, 1e-7
+    h_T, product = scalar.tanh_unit_memory(w, x, u=u, h0=h0)
+    h = np.full(3, h0)
+    for x_t in x:
+        h = np.tanh(w * h + u * x_t)
+    np.testing.assert_allclose(h_T, h, rtol=1e-14)
+    up = scalar.tanh_unit_memory(w, x, u=u, h0=h0 + eps)[0]
+    down = scalar.tanh_unit_memory(w, x, u=u, h0=h0 - eps)[0]
+    np.testing.assert_allclose(product, (up - down) / (2 * eps), rtol=1e-5)
+
+
+def test_a_held_bit_passes_back_the_factor_to_the_power_of_the_steps():
+    w = 2.0
+    h_star = float(scalar.tanh_fixed_point(w))
+    h_T, product = scalar.tanh_unit_memory(w, np.zeros(40), h0=h_star)
+    assert float(h_T) == pytest.approx(h_star, rel=1e-14)
+    assert float(product) == pytest.approx(float(scalar.tanh_fixed_point_slope(w)) ** 40, rel=1e-10)
+
+
+def test_the_unit_run_broadcasts_weights_noise_levels_and_draws():
+    x = np.random.default_rng(1).normal(size=(10, 1, 1, 7))
+    h_T, product = scalar.tanh_unit_memory(np.array([1.5, 2.0])[:, None, None], x, u=np.array([0.1, 1.0])[:, None])
+    assert h_T.shape == product.shape == (2, 2, 7)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"w": [1.0, np.nan], "x": np.zeros(3)}, "w must be finite"),
+    ({"w": 2.0, "x": 1.0}, "x must have at least 1 axes"),
+    ({"w": [1.0, 2.0], "x": np.zeros((3, 4))}, "must broadcast"),
+    ({"w": 2.0, "x": np.zeros(3), "u": np.inf}, "u must be finite"),
+])
+def test_the_unit_run_rejects_bad_input_by_name(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        scalar.tanh_unit_memory(**kwargs)
+
+
+def test_the_stored_value_rejects_non_numbers():
+    with pytest.raises(ValueError, match="w must be a real numeric array"):
+        scalar.tanh_fixed_point("two")
