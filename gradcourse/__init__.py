@@ -7,14 +7,19 @@ Modules, one idea each:
 - :mod:`gradcourse.lstm` -- an LSTM with hand-written BPTT
 - :mod:`gradcourse.mlp` -- a deep feedforward network, optionally residual
 - :mod:`gradcourse.jacobians` -- step Jacobians and the t-by-k contribution map
+- :mod:`gradcourse.truncation` -- truncated BPTT: windows, chunks, randomized truncation
+- :mod:`gradcourse.normalization` -- layer normalization, forward and backward
 - :mod:`gradcourse.spectral` -- spectral norm and radius, powers of matrices
-- :mod:`gradcourse.scalar` -- the one-unit case and float64's limits
+- :mod:`gradcourse.products` -- products of one shared matrix against independent ones
+- :mod:`gradcourse.scalar` -- the one-unit case, float64's limits, a unit that stores a bit
+- :mod:`gradcourse.measures` -- Jacobian norms from the start, steps to a loss target
 - :mod:`gradcourse.clipping` -- clipping by value, by global norm, sign updates
 - :mod:`gradcourse.losses`, :mod:`gradcourse.tasks` -- the squared error, the adding problem
 - :mod:`gradcourse.train`, :mod:`gradcourse.updates` -- one training loop, its update rules
 - :mod:`gradcourse.stacking` -- many models at once
 - :mod:`gradcourse.gradcheck` -- finite-difference gradient checks
 - :mod:`gradcourse.plotting` -- the course's figures
+- :mod:`gradcourse.explore` -- sliders that redraw a chapter's figure in a live notebook
 - :mod:`gradcourse.exercises` -- checkers for the code exercises
 - :mod:`gradcourse.book` -- running the chapters with or without myst-nb
 

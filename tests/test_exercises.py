@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gradcourse.exercises
-from gradcourse import activations, clipping, jacobians, rnn, spectral, updates
+from gradcourse import activations, clipping, jacobians, rnn, scalar, spectral, updates
+from gradcourse import measures
 from gradcourse import exercises
 from gradcourse.activations import sigmoid, sigmoid_prime
 
@@ -56,6 +57,17 @@ def unstable_half_width_reference(w):
     if abs(w) <= 4:
         return 0.0
     return 2 * np.arccosh(np.sqrt(abs(w)) / 2)
+
+
+def memory_factor_reference(w):
+    """w (1 - h*^2) at the largest fixed point h* = tanh(w h*), found by Newton's method from h = 1."""
+    if w <= 1:
+        return float(w)
+    h = 1.0
+    for _ in range(100):
+        t = np.tanh(w * h)
+        h -= (t - h) / (w * (1 - t * t) - 1)
+    return float(w * (1 - h * h))
 
 
 def largest_singular_value_reference(A, n_iter=500, seed=0):
@@ -117,6 +129,18 @@ def layers_below_reference(a, threshold):
     return int(np.floor(np.log(threshold) / np.log(sigmoid_prime(a)))) + 1
 
 
+def leaky_rms_gain_reference(g, alpha):
+    """a ~ N(0, g^2): half the time f(a)^2 = a^2, half the time alpha^2 a^2, so E f(a)^2 = g^2 (1 + alpha^2) / 2."""
+    return g * np.sqrt((1 + alpha**2) / 2)
+
+
+def steps_to_target_reference(losses, target):
+    """The first step at or below the target, told apart from runs that never get there (argmax gives 0)."""
+    reached = np.asarray(losses) <= target  # NaN <= target is False
+    first = np.argmax(reached, axis=0).astype(float)
+    return np.where(reached.any(axis=0), first, np.inf)
+
+
 def shrink_per_layer_reference(backward):
     """Geometric mean of backward[l + 1] / backward[l]: the products telescope to last / first."""
     return (backward[-1] / backward[0]) ** (1 / (len(backward) - 1))
@@ -138,7 +162,7 @@ FIXTURES = [
     largest_singular_value_reference, most_stretched_direction_reference, stable_sigmoid_reference,
     add_identity_layers_reference, clip_by_global_norm_reference, orthogonal_reference,
     first_distance_below_reference, layers_below_reference, shrink_per_layer_reference,
-    cosine_after_value_clip_reference, steps_to_forget_reference,
+    cosine_after_value_clip_reference, steps_to_forget_reference, memory_factor_reference,
 ]
 
 # Alternative correct forms.
@@ -168,9 +192,64 @@ def half_width_by_log(w):
     return float(2 * np.log(s + np.sqrt(s * s - 1))) if abs(w) > 4 else 0
 
 
+def memory_factor_by_iteration(w):
+    """Iterate h <- tanh(w h) from 1 until it stops changing; the slope as w sech^2(w h*)."""
+    h = 1.0 if w > 1 else 0.0
+    while (new := math.tanh(w * h)) != h:
+        h = new
+    return w / math.cosh(w * h) ** 2
+
+
 def largest_singular_value_by_rayleigh(A):
     v = most_stretched_direction_reference(A, n_iter=300, seed=1)
     return math.sqrt(v @ (A.T @ (A @ v)))
+
+
+def product_log_norms_reference(layers, v):
+    """Renormalise after every layer and add up the logarithms of the stretches."""
+    u = np.asarray(v, dtype=float)
+    logs = [np.log(np.linalg.norm(u))]
+    u = u / np.linalg.norm(u)
+    for layer in layers:
+        u = layer @ u
+        stretch = np.linalg.norm(u)
+        logs.append(logs[-1] + np.log(stretch))
+        u = u / stretch
+    return np.array(logs)
+
+
+def product_log_norms_by_halves(layers, v):
+    """Half the log of the squared length, one layer at a time (the identity first)."""
+    u, total, out = np.array(v, dtype=float), 0.0, []
+    for step in [np.eye(len(u))] + list(layers):
+        u = step @ u
+        half_log = 0.5 * np.log(u @ u)
+        total += half_log
+        out.append(total)
+        u = u * np.exp(-half_log)
+    return np.array(out)
+
+
+def signal_ratio_reference(W_hh, f_prime_a, e, d):
+    """Step every signal back d times at once: e_{k-1} = (e_k * f'(a_k)) @ W_hh."""
+    T = len(e)
+    signals = e[d:]
+    for lag in range(d):
+        signals = (signals * f_prime_a[d - lag : T - lag]) @ W_hh
+    return np.linalg.norm(signals, axis=1) / np.linalg.norm(e[d:], axis=1)
+
+
+def signal_ratio_one_loss_at_a_time(W_hh, f_prime_a, e, d):
+    out = []
+    for t in range(d, len(e)):
+        g = e[t]
+        for k in range(t, t - d, -1):
+            g = W_hh.T @ (f_prime_a[k] * g)
+        out.append(np.linalg.norm(g) / np.linalg.norm(e[t]))
+    return out
+
+
+FIXTURES += [product_log_norms_reference, signal_ratio_reference]
 
 
 def tanh_sigmoid(a):
@@ -225,6 +304,42 @@ def layers_by_ceil(a, threshold):
     return math.ceil(math.log(threshold) / math.log(1 / (4 * math.cosh(a / 2) ** 2)))
 
 
+def leaky_gain_by_halves(g, alpha):
+    """The two halves of the mean square added, in plain Python."""
+    positive_half = g * g / 2
+    negative_half = (alpha * g) ** 2 / 2
+    return math.sqrt(positive_half + negative_half)
+
+
+def leaky_gain_by_integration(g, alpha):
+    """E f(a)^2 by Gauss-Hermite quadrature, exact for this polynomial on each half-line."""
+    z, w = np.polynomial.hermite_e.hermegauss(80)
+    a = g * z
+    mean_square = np.sum(w * np.where(a > 0, a, alpha * a) ** 2) / np.sqrt(2 * np.pi)
+    return float(np.sqrt(mean_square))
+
+
+def steps_by_walking(losses, target):
+    losses = np.asarray(losses, dtype=float)
+    counts = np.full(losses.shape[1:], np.inf)
+    for run in np.ndindex(losses.shape[1:]):
+        column = losses[(slice(None),) + run]
+        hits = [s for s, value in enumerate(column) if value <= target]
+        if hits:
+            counts[run] = hits[0]
+    return counts
+
+
+def steps_by_counting_misses(losses, target):
+    """Steps before the first hit = how many steps are still all misses (a cumulative product)."""
+    missed = ~(np.asarray(losses) <= target)
+    still_missing = np.cumprod(missed, axis=0)
+    return np.where(still_missing[-1] == 1, np.inf, still_missing.sum(axis=0))
+
+
+FIXTURES += [leaky_rms_gain_reference, steps_to_target_reference]
+
+
 def shrink_by_mean_log_ratio(backward):
     ratios = np.asarray(backward[1:]) / np.asarray(backward[:-1])
     return float(np.exp(np.mean(np.log(ratios))))
@@ -270,15 +385,113 @@ def chapter_clip(grads, max_norm):
     return {k: g * scale for k, g in grads.items()}
 
 
+def layer_norm_reference(a, gamma, beta, eps):
+    mu = a.mean(axis=-1, keepdims=True)
+    var = ((a - mu) ** 2).mean(axis=-1, keepdims=True)
+    return gamma * (a - mu) / np.sqrt(var + eps) + beta
+
+
+def layer_norm_backward_reference(a, gamma, eps, dy):
+    """(g - mean(g) - z mean(g z)) / sigma with g = dy * gamma: the Jacobian's transpose applied to dy."""
+    mu = a.mean(axis=-1, keepdims=True)
+    sigma = np.sqrt(((a - mu) ** 2).mean(axis=-1, keepdims=True) + eps)
+    z = (a - mu) / sigma
+    g = dy * gamma
+    g_mean = g.mean(axis=-1, keepdims=True)
+    gz_mean = (g * z).mean(axis=-1, keepdims=True)
+    return (g - g_mean - z * gz_mean) / sigma
+
+
+def layer_norm_row_by_row(a, gamma, beta, eps):
+    """Plain Python lists, one row at a time."""
+    rows = []
+    for row in a.tolist():
+        mean = sum(row) / len(row)
+        spread = math.sqrt(sum((v - mean) ** 2 for v in row) / len(row) + eps)
+        rows.append([g * (v - mean) / spread + b for v, g, b in zip(row, gamma, beta)])
+    return rows
+
+
+def layer_norm_by_var(a, gamma, beta, eps):
+    centred = a - a.mean(axis=1)[:, None]
+    return gamma * centred / np.sqrt(a.var(axis=1)[:, None] + eps) + beta
+
+
+def layer_norm_backward_by_jacobian(a, gamma, eps, dy):
+    """dy J row by row, with J = diag(gamma) (I - 11^T/n - zz^T/n) / sigma built in full."""
+    n = a.shape[1]
+    out = []
+    for row, d in zip(a, dy):
+        s = np.sqrt(row.var() + eps)
+        u = (row - row.mean()) / s
+        out.append(d @ (gamma[:, None] * (np.eye(n) - 1 / n - np.outer(u, u) / n) / s))
+    return np.array(out)
+
+
+def layer_norm_backward_by_chain(a, gamma, eps, dy):
+    """Through the variance and the mean, one after the other."""
+    n = a.shape[1]
+    xc = a - a.mean(axis=1, keepdims=True)
+    inv = 1 / np.sqrt((xc**2).mean(axis=1, keepdims=True) + eps)
+    dxhat = dy * gamma
+    dvar = np.sum(dxhat * xc, axis=1, keepdims=True) * -0.5 * inv**3
+    dmu = -np.sum(dxhat * inv, axis=1, keepdims=True) - 2 * dvar * xc.mean(axis=1, keepdims=True)
+    return dxhat * inv + dvar * 2 * xc / n + dmu / n
+
+
+FIXTURES += [layer_norm_reference, layer_norm_backward_reference]
+
+
+def truncated_da_reference(W_hh, f_prime_a, e, K):
+    """Chapter 8: all loss steps' signals move back together, one lag at a time."""
+    T = len(e)
+    da = np.zeros_like(e)
+    signal = e.copy()  # lag 0: row k holds e_{k,k}
+    for d in range(min(K, T)):
+        delta = signal * f_prime_a[: T - d]  # row k: dL_{k+d}/da_k
+        da[: T - d] += delta
+        signal = delta[1:] @ W_hh  # e_{t,k-1} = W_hh^T (f'(a_k) * e_{t,k})
+    return da
+
+
+def truncated_da_loss_by_loss(W_hh, f_prime_a, e, K):
+    """Each loss step sends its own signal back K - 1 steps."""
+    out = np.zeros(e.shape)
+    for t in range(len(e)):
+        back = e[t]
+        for k in range(t, max(t - K, -1), -1):
+            out[k] += f_prime_a[k] * back
+            back = W_hh.T @ (f_prime_a[k] * back)
+    return out
+
+
+def kept_by_chunks_reference(T, K):
+    """K(K+1)/2 per full chunk, and the last, shorter one."""
+    full, rest = divmod(T, K)
+    return full * K * (K + 1) // 2 + rest * (rest + 1) // 2
+
+
+def kept_by_chunks_by_windows(T, K):
+    """The loss at step t keeps (t - 1) mod K + 1 contributions."""
+    return int(np.sum(np.arange(T) % K + 1))
+
+
+FIXTURES += [truncated_da_reference, kept_by_chunks_reference]
+
+
 CHECKERS = {
     "step_jacobian": (exercises.check_step_jacobian, [step_jacobian_reference, step_jacobian_by_diag]),
     "state_jacobian": (exercises.check_state_jacobian, [state_jacobian_reference, state_jacobian_by_reduce]),
     "steps_to_shrink": (exercises.check_steps_to_shrink, [steps_to_shrink_reference, steps_by_ceil, steps_by_multiplying]),
     "unstable_half_width": (exercises.check_unstable_half_width, [unstable_half_width_reference, half_width_by_log]),
+    "memory_factor": (exercises.check_memory_factor, [memory_factor_reference, memory_factor_by_iteration]),
     "largest_singular_value": (exercises.check_largest_singular_value,
                                [largest_singular_value_reference, largest_singular_value_by_rayleigh]),
     "most_stretched_direction": (exercises.check_most_stretched_direction,
                                  [most_stretched_direction_reference, lambda A: -np.linalg.svd(A)[2][0]]),
+    "product_log_norms": (exercises.check_product_log_norms,
+                          [product_log_norms_reference, product_log_norms_by_halves]),
+    "signal_ratio": (exercises.check_signal_ratio, [signal_ratio_reference, signal_ratio_one_loss_at_a_time]),
     "stable_sigmoid": (exercises.check_stable_sigmoid, [stable_sigmoid_reference, tanh_sigmoid, logaddexp_sigmoid]),
     "add_identity_layers": (exercises.check_add_identity_layers, [add_identity_layers_reference]),
     "clip_by_global_norm": (exercises.check_clip_by_global_norm, [clip_by_global_norm_reference]),
@@ -287,6 +500,10 @@ CHECKERS = {
     "first_distance_below": (exercises.check_first_distance_below,
                              [first_distance_below_reference, first_distance_by_loop, first_distance_by_list]),
     "layers_below": (exercises.check_layers_below, [layers_below_reference, layers_by_multiplying, layers_by_ceil]),
+    "leaky_rms_gain": (exercises.check_leaky_rms_gain,
+                       [leaky_rms_gain_reference, leaky_gain_by_halves, leaky_gain_by_integration]),
+    "steps_to_target": (exercises.check_steps_to_target,
+                        [steps_to_target_reference, steps_by_walking, steps_by_counting_misses]),
     "shrink_per_layer": (exercises.check_shrink_per_layer,
                          [shrink_per_layer_reference, shrink_by_mean_log_ratio, shrink_by_product_of_ratios]),
     "cosine_after_value_clip": (exercises.check_cosine_after_value_clip,
@@ -294,6 +511,12 @@ CHECKERS = {
                                  cosine_by_the_chapters_clip]),
     "steps_to_forget": (exercises.check_steps_to_forget,
                         [steps_to_forget_reference, steps_to_forget_by_multiplying, steps_to_forget_by_ceil]),
+    "truncated_da": (exercises.check_truncated_da, [truncated_da_reference, truncated_da_loss_by_loss]),
+    "kept_by_chunks": (exercises.check_kept_by_chunks, [kept_by_chunks_reference, kept_by_chunks_by_windows]),
+    "layer_norm": (exercises.check_layer_norm, [layer_norm_reference, layer_norm_row_by_row, layer_norm_by_var]),
+    "layer_norm_backward": (exercises.check_layer_norm_backward,
+                            [layer_norm_backward_reference, layer_norm_backward_by_jacobian,
+                             layer_norm_backward_by_chain]),
 }
 ALL_CHECKERS = [check for check, _ in CHECKERS.values()]
 CHECKER_IDS = list(CHECKERS)
@@ -373,6 +596,8 @@ def _swallowing(A):
         return svd_bound_before_the_check(A, compute_uv=False)[0]
 
 
+from gradcourse import truncation  # noqa: E402
+
 SHORTCUTS = [
     (exercises.check_step_jacobian, lambda W, a, fp: jacobians.step_jacobians(W, a), "gradcourse.jacobians.step_jacobians"),
     (exercises.check_state_jacobian, lambda W, a, fp: jacobians.state_jacobian_norms(W, a), "gradcourse.jacobians"),
@@ -409,6 +634,27 @@ SHORTCUTS = [
      "gradcourse.updates.clip_by_global_norm"),
     (exercises.check_orthogonal, lambda n, rng: rnn.init_params(1, n, 1, rng=rng, recurrent_init="orthogonal")["W_hh"],
      "gradcourse.rnn.init_params"),
+    (exercises.check_steps_to_target, lambda losses, target: measures.steps_to_target(losses, target),
+     "gradcourse.measures.steps_to_target"),
+    (exercises.check_memory_factor, lambda w: float(scalar.tanh_fixed_point_slope(w)),
+     "gradcourse.scalar.tanh_fixed_point_slope"),
+    (exercises.check_memory_factor, lambda w: w * (1 - float(scalar.tanh_fixed_point(w)) ** 2),
+     "gradcourse.scalar.tanh_fixed_point"),
+    (exercises.check_layer_norm, lambda a, g, b, e: normalization.layer_norm(a, gamma=g, beta=b, eps=e),
+     "gradcourse.normalization.layer_norm"),
+    (exercises.check_layer_norm_backward,
+     lambda a, g, e, dy: normalization.backward(normalization.forward(a, gamma=g, eps=e), dy)["a"],
+     "gradcourse.normalization.forward"),
+    (exercises.check_layer_norm_backward,
+     lambda a, g, e, dy: gradcheck.numerical_gradient(
+         lambda p: float(np.sum(dy * layer_norm_reference(p["a"], g, 0.0, e))), {"a": a})["a"],
+     "gradcourse.gradcheck.numerical_gradient"),
+    (exercises.check_truncated_da, lambda W, f, e, K: truncation.kept_mask(len(e), K) @ e,
+     "gradcourse.truncation.kept_mask"),
+    (exercises.check_truncated_da,
+     lambda W, f, e, K: jacobians.contributions(W, f, e, wrt="b_h").sum(axis=0), "gradcourse.jacobians"),
+    (exercises.check_kept_by_chunks,
+     lambda T, K: int(truncation.kept_mask(T, truncation.chunk_windows(T, K)).sum()), "gradcourse.truncation"),
 ]
 
 
@@ -465,17 +711,26 @@ NONE_RESULTS = [
     (exercises.check_state_jacobian, lambda W, a, fp: None),
     (exercises.check_steps_to_shrink, lambda f, t: None),
     (exercises.check_unstable_half_width, lambda w: None),
+    (exercises.check_memory_factor, lambda w: None),
     (exercises.check_largest_singular_value, lambda A: None),
     (exercises.check_most_stretched_direction, lambda A: None),
+    (exercises.check_product_log_norms, lambda layers, v: None),
+    (exercises.check_signal_ratio, lambda W, f_prime_a, e, d: None),
     (exercises.check_stable_sigmoid, lambda a: None),
     (exercises.check_add_identity_layers, lambda p, k: None),
     (exercises.check_clip_by_global_norm, lambda g, h: None),
     (exercises.check_orthogonal, lambda n, rng: None),
     (exercises.check_first_distance_below, lambda row, fraction: None),
     (exercises.check_layers_below, lambda a, t: None),
+    (exercises.check_leaky_rms_gain, lambda g, alpha: None),
+    (exercises.check_steps_to_target, lambda losses, target: None),
     (exercises.check_shrink_per_layer, lambda backward: None),
     (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: None),
     (exercises.check_steps_to_forget, lambda bias, t: None),
+    (exercises.check_truncated_da, lambda W_hh, f_prime_a, e, K: None),
+    (exercises.check_kept_by_chunks, lambda T, K: None),
+    (exercises.check_layer_norm, lambda a, gamma, beta, eps: None),
+    (exercises.check_layer_norm_backward, lambda a, gamma, eps, dy: None),
 ]
 
 
@@ -515,6 +770,13 @@ WRONG_SHAPES = [
     (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: np.full(n, eps),
      "returned an array of shape (2,) where a single number"),
     (exercises.check_steps_to_forget, lambda b, t: np.ones((2, 2)), "returned an array of shape (2, 2) where a single"),
+    (exercises.check_truncated_da, lambda W, f, e, K: truncated_da_reference(W, f, e, K)[:, 0],
+     "returned an array of shape (1,) where an array of shape (1, 1)"),
+    (exercises.check_kept_by_chunks, lambda T, K: [T, K], "returned an array of shape (2,) where a single number"),
+    (exercises.check_layer_norm, lambda a, g, b, e: layer_norm_reference(a, g, b, e).T,
+     "returned an array of shape (4, 1) where an array of shape (1, 4)"),
+    (exercises.check_layer_norm_backward, lambda a, g, e, dy: layer_norm_backward_reference(a, g, e, dy)[0],
+     "returned an array of shape (4,) where an array of shape (1, 4)"),
 ]
 
 
@@ -552,6 +814,9 @@ WRONG_TYPES = [
     (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: "cos", "returned a str"),
     (exercises.check_steps_to_forget, lambda b, t: float("inf"), "not a number of steps"),
     (exercises.check_steps_to_forget, lambda b, t: (10, 23), "returned an array of shape (2,)"),
+    (exercises.check_truncated_da, lambda W, f, e, K: "da", "returned a str where an array of shape"),
+    (exercises.check_kept_by_chunks, lambda T, K: kept_by_chunks_reference(T, K) + 0.5, "not a whole number"),
+    (exercises.check_kept_by_chunks, lambda T, K: float("nan"), "not a count of contributions"),
 ]
 
 
@@ -699,6 +964,35 @@ def test_unstable_half_width_names_common_mistakes():
     assert not half and "needs the factor 2" in half.message
 
 
+def _stored(w, passes=None):
+    """h* by iterating h <- tanh(w h) from 1, until it stops changing or for ``passes`` passes."""
+    h = 1.0 if w > 1 else 0.0
+    for _ in range(passes or 10**7):
+        new = math.tanh(w * h)
+        if new == h:
+            break
+        h = new
+    return h
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda w: w, "the slope at the fixed point 0"),
+    (lambda w: 1 - _stored(w) ** 2, "f'(a*) alone"),
+    (lambda w: w * (1 - _stored(w)), "enters squared"),
+    (lambda w: w * (1 - _stored(w, passes=100) ** 2), "converges slowly"),
+])
+def test_memory_factor_names_the_mistake(wrong, hint):
+    feedback = exercises.check_memory_factor(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_memory_factor_checker_agrees_with_the_chapters_numbers():
+    """w = 2: h* = 0.9575 and the factor 2 (1 - h*^2) = 0.166, by the checker's own bisection."""
+    h_star = exercises.scalar._stored_value_by_bisection(2.0)
+    assert round(h_star, 4) == 0.9575 and math.tanh(2 * h_star) == pytest.approx(h_star, abs=1e-15)
+    assert round(exercises.scalar._memory_factor_by_complex_step(2.0), 3) == 0.166
+
+
 # ---------------------------------------------------------------------------------------------
 # Chapter 3: the largest singular value and its direction.
 # ---------------------------------------------------------------------------------------------
@@ -750,6 +1044,71 @@ def test_most_stretched_direction_names_the_mistakes():
     column = exercises.check_most_stretched_direction(lambda A: np.linalg.svd(A)[2][:, 0])
     assert not column and "first column of the SVD's Vt" in column.message
     assert not exercises.check_most_stretched_direction(lambda A: np.linalg.svd(A)[2][-1])
+
+
+# Chapter 3: a shared matrix against independent layers; the signal d steps back.
+
+from gradcourse import products  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda layers, v: product_log_norms_reference(layers, v) / np.log(10), "base-10 logarithms"),
+        (lambda layers, v: 2 * product_log_norms_reference(layers, v), "squared norms"),
+        (lambda layers, v: product_log_norms_reference(layers, v) - np.log(np.linalg.norm(v)), "relative to ||v||"),
+        (lambda layers, v: product_log_norms_reference(layers, v)[1:], "entry 0, ln ||v|| before any layer, is missing"),
+        (lambda layers, v: np.exp(product_log_norms_reference(layers, v)), "these are the norms"),
+        (lambda layers, v: [np.log(np.linalg.norm(reduce(lambda P, M: P @ M, layers[:j], np.eye(len(v))) @ v))
+                            for j in range(len(layers) + 1)], "wrong order"),
+        (lambda layers, v: [np.log(np.linalg.norm(reduce(lambda P, M: M @ P, layers[:j], np.eye(len(v))) @ v))
+                            for j in range(len(layers) + 1)], "overflow"),
+    ],
+)
+def test_product_log_norms_names_the_mistake(wrong, hint):
+    feedback = exercises.check_product_log_norms(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_product_log_norms_refuses_the_package_and_changes_in_place():
+    refused = exercises.check_product_log_norms(lambda layers, v: products.product_trace(layers, v).log_norms)
+    assert not refused and "do not call gradcourse.products.product_trace" in refused.message
+
+    def normalises_in_place(layers, v):
+        v /= np.linalg.norm(v)
+        return product_log_norms_reference(layers, v)
+
+    assert "changed its input in place" in exercises.check_product_log_norms(normalises_in_place).message
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda W, fp, e, d: signal_ratio_reference(W.T, fp, e, d), "W_hh where its transpose belongs"),
+        (lambda W, fp, e, d: signal_ratio_reference(W, np.vstack([np.ones((1, len(W))), fp[:-1]]), e, d),
+         "slopes of the wrong steps"),
+        (lambda W, fp, e, d: signal_ratio_reference(W, np.ones_like(fp), e, d), "slopes f'(a) are missing"),
+        (lambda W, fp, e, d: signal_ratio_reference(W, fp, e, d) * np.linalg.norm(e[d:], axis=1), "not divided"),
+        (lambda W, fp, e, d: 1 / signal_ratio_reference(W, fp, e, d), "upside down"),
+        (lambda W, fp, e, d: signal_ratio_reference(W, fp, e, d)[::-1], "entry ["),
+    ],
+)
+def test_signal_ratio_names_the_mistake(wrong, hint):
+    feedback = exercises.check_signal_ratio(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_signal_ratio_refuses_the_package_and_changes_in_place():
+    for shortcut, label in ((lambda W, fp, e, d: products.signal_ratios(W, fp, e, d), "gradcourse.products"),
+                            (lambda W, fp, e, d: jacobians.contribution_map(W, fp, e), "gradcourse.jacobians")):
+        refused = exercises.check_signal_ratio(shortcut)
+        assert not refused and f"do not call {label}" in refused.message
+
+    def scales_in_place(W, fp, e, d):
+        e *= 2
+        return signal_ratio_reference(W, fp, e, d)
+
+    assert "changed its input in place" in exercises.check_signal_ratio(scales_in_place).message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -959,10 +1318,12 @@ def test_orthogonal_checker_wants_the_matrix_drawn_from_rng():
 COMPUTATIONS = {  # checker, the chapter's answer as a fixed function, the words of its diagnosis
     "first_distance_below": (exercises.check_first_distance_below, lambda row, fraction: 11, "for every row"),
     "layers_below": (exercises.check_layers_below, lambda a, threshold: 4, "for every pre-activation and threshold"),
+    "leaky_rms_gain": (exercises.check_leaky_rms_gain, lambda g, alpha: 1.41, "for every g and alpha"),
     "shrink_per_layer": (exercises.check_shrink_per_layer, lambda backward: 4.4, "for every list of norms"),
     "cosine_after_value_clip": (exercises.check_cosine_after_value_clip, lambda a, c, eps, n: 0.2182,
                                 "for every a, c, eps and n"),
     "steps_to_forget": (exercises.check_steps_to_forget, lambda bias, threshold: 23, "for every bias and threshold"),
+    "kept_by_chunks": (exercises.check_kept_by_chunks, lambda T, K: 180, "for every T and K"),
 }
 
 
@@ -1075,6 +1436,72 @@ def test_layers_below_names_the_mistake(wrong, hint):
 @pytest.mark.parametrize(
     "wrong, hint",
     [
+        (lambda g, alpha: g * (1 + alpha) / 2, "mean slope"),
+        (lambda g, alpha: g * math.sqrt((1 + alpha) / 2), "alpha needs squaring"),
+        (lambda g, alpha: g * (1 + alpha**2) / 2, "its square root"),
+        (lambda g, alpha: g, "half of the pre-activations are negative"),
+        (lambda g, alpha: g / math.sqrt(2), "alpha is missing"),
+        (lambda g, alpha: leaky_rms_gain_reference(g, alpha) * (1 + 1e-4), "expected"),
+    ],
+)
+def test_leaky_rms_gain_names_the_mistake(wrong, hint):
+    feedback = exercises.check_leaky_rms_gain(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_leaky_rms_gain_tolerance_is_a_relative_1e_6():
+    assert exercises.check_leaky_rms_gain(lambda g, alpha: leaky_rms_gain_reference(g, alpha) * (1 + 5e-7))
+    assert not exercises.check_leaky_rms_gain(lambda g, alpha: leaky_rms_gain_reference(g, alpha) * (1 + 2e-6))
+
+
+def _first_below(losses, target):
+    """The first step strictly below the target: wrong where a loss equals it."""
+    reached = np.asarray(losses) < target
+    return np.where(reached.any(axis=0), np.argmax(reached, axis=0), np.inf)
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda losses, target: np.argmax(np.asarray(losses) <= target, axis=0), "np.argmax of an all-False"),
+        (lambda losses, target: steps_to_target_reference(losses, target) + 1, "one too large"),
+        (lambda losses, target: np.where(np.isinf(r := steps_to_target_reference(losses, target)), len(losses), r),
+         "the number of steps run"),
+        (lambda losses, target: steps_to_target_reference(np.nan_to_num(losses, nan=-1.0), target), "NaN loss"),
+        (_first_below, "<=, not <"),
+        (lambda losses, target: len(losses) - 1 - steps_to_target_reference(np.asarray(losses)[::-1], target),
+         "the last step"),
+        (lambda losses, target: np.where(np.isinf(r := steps_to_target_reference(losses, target)), np.nan, r), "NaN"),
+        (lambda losses, target: np.atleast_1d(steps_to_target_reference(losses, target))[None], "shape"),
+    ],
+)
+def test_steps_to_target_names_the_mistake(wrong, hint):
+    feedback = exercises.check_steps_to_target(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_steps_to_target_rejects_changing_the_losses_in_place():
+    def in_place(losses, target):
+        out = steps_to_target_reference(losses, target)
+        losses[...] = 0.0
+        return out
+
+    feedback = exercises.check_steps_to_target(in_place)
+    assert not feedback and "in place" in feedback.message
+
+
+def test_steps_to_target_reference_walk_agrees_with_the_package():
+    from gradcourse.exercises import activations as a_mod
+
+    rng = np.random.default_rng(0)
+    fixed, random = a_mod._target_cases(rng, 0)
+    for _, losses, target in fixed + random:
+        np.testing.assert_array_equal(a_mod.walk_to_target(losses, target), measures.steps_to_target(losses, target))
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
         (lambda b: (b[0] / b[-1]) ** (1 / (len(b) - 1)), "grows going back"),
         (lambda b: (b[-1] / b[0]) ** (1 / len(b)), "steps apart"),
         (lambda b: b[-1] / b[0], "over all"),
@@ -1149,6 +1576,105 @@ def test_counts_that_fit_only_the_chapters_cases_fail_on_random_ones():
     assert not exercises.check_steps_to_forget(lambda b, t: table.get((b, t), 1))
     layers = {(4.0, 1e-6): 4, (0.0, 1e-6): 10}
     assert not exercises.check_layers_below(lambda a, t: layers.get((a, t), 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 9: layer normalization, forward and backward.
+# ---------------------------------------------------------------------------------------------
+
+from gradcourse import gradcheck, normalization  # noqa: E402
+
+
+def _by_batch(a, gamma, beta, eps):
+    """Batch normalization: each unit over the examples, axis 0."""
+    return layer_norm_reference(a.T, 1.0, 0.0, eps).T * gamma + beta
+
+
+def _sd(a):
+    return a.std(axis=-1, keepdims=True)
+
+
+def _centred(a):
+    return a - a.mean(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_by_batch, "batch normalization"),
+    (lambda a, g, b, e: g * _centred(a) / np.sqrt(a.var(axis=-1, ddof=1, keepdims=True) + e) + b, "unbiased"),
+    (lambda a, g, b, e: g * _centred(a) / (_sd(a) + e) + b, "under the square root"),
+    (lambda a, g, b, e: layer_norm_reference(a, b, g, e), "swapped"),
+    (lambda a, g, b, e: layer_norm_reference(a, 1.0, 0.0, e), "gamma and beta are missing"),
+    (lambda a, g, b, e: layer_norm_reference(a, g, b, 0.0), "eps is missing"),
+    (lambda a, g, b, e: layer_norm_reference(a, g, b, e) * (1 + 1e-6), "expected"),
+])
+def test_layer_norm_names_the_mistake(wrong, hint):
+    feedback = exercises.check_layer_norm(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def _z(a, e):
+    return layer_norm_reference(a, 1.0, 0.0, e)
+
+
+def _sigma(a, e):
+    return np.sqrt(a.var(axis=-1, keepdims=True) + e)
+
+
+def _mean(v):
+    return v.mean(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, g, e, dy: dy * g / _sigma(a, e), "treated as constants"),
+    (lambda a, g, e, dy: (dy * g - _mean(dy * g)) / _sigma(a, e), "only the mean's dependence"),
+    (lambda a, g, e, dy: (dy * g - _z(a, e) * _mean(dy * g * _z(a, e))) / _sigma(a, e), "only the standard deviation"),
+    (lambda a, g, e, dy: (dy * g - _mean(dy * g) + _z(a, e) * _mean(dy * g * _z(a, e))) / _sigma(a, e), "wrong sign"),
+    (lambda a, g, e, dy: layer_norm_backward_reference(a, np.ones_like(g), e, dy), "gamma is missing"),
+    (lambda a, g, e, dy: g * layer_norm_backward_reference(a, np.ones_like(g), e, dy), "wrong side"),
+    (lambda a, g, e, dy: layer_norm_backward_reference(a, g, 0.0, dy), "eps is missing"),
+])
+def test_layer_norm_backward_names_the_mistake(wrong, hint):
+    feedback = exercises.check_layer_norm_backward(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_layer_norm_checkers_reject_changing_the_input_in_place():
+    def centres_in_place(a, gamma, beta, eps):
+        a -= a.mean(axis=-1, keepdims=True)
+        return layer_norm_reference(a, gamma, beta, eps)
+
+    def scales_dy_in_place(a, gamma, eps, dy):
+        dy *= gamma
+        return layer_norm_backward_reference(a, np.ones_like(gamma), eps, dy)
+
+    assert "changed its input a in place" in exercises.check_layer_norm(centres_in_place).message
+    assert "changed its input dy in place" in exercises.check_layer_norm_backward(scales_dy_in_place).message
+
+
+def test_layer_norm_backward_checker_is_tighter_than_central_differences():
+    """A reader's own central differences (step 1e-6) do not pass for the formula; the complex step does."""
+    def central(a, gamma, eps, dy):
+        out = np.zeros_like(a)
+        for index in np.ndindex(a.shape):
+            step = np.zeros_like(a)
+            step[index] = 1e-6 * max(1.0, abs(a[index]))
+            up = np.sum(dy * layer_norm_reference(a + step, gamma, 0.0, eps))
+            down = np.sum(dy * layer_norm_reference(a - step, gamma, 0.0, eps))
+            out[index] = (up - down) / (2 * step[index])
+        return out
+
+    assert not exercises.check_layer_norm_backward(central)
+
+
+def test_the_complex_step_reference_agrees_with_the_package():
+    rng = np.random.default_rng(0)
+    for _, a, gamma, _, eps, dy in exercises.normalization._fixed_cases():
+        want = exercises.normalization._complex_step(a, gamma, eps, dy)
+        got = normalization.backward(normalization.forward(a, gamma=gamma, eps=eps), dy)["a"]
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
+    a = rng.normal(size=(3, 5))
+    np.testing.assert_allclose(exercises.normalization._by_rows(a, np.ones(5), np.zeros(5), 1e-5),
+                               normalization.layer_norm(a), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1287,7 +1813,7 @@ def _solution_lines():
 def _package_texts():
     modules = [gradcourse.exercises] + [sys.modules[f"gradcourse.exercises.{name}"] for name in
                                         ("_feedback", "_forbid", "activations", "bptt", "clipping", "deep", "matrix",
-                                         "remedies", "scalar")]
+                                         "remedies", "scalar", "normalization", "truncation")]
     for module in modules:
         yield f"source of {module.__name__}", inspect.getsource(module)
         yield f"help({module.__name__})", pydoc.render_doc(module, renderer=pydoc.plaintext)
@@ -1319,3 +1845,49 @@ def test_the_api_page_does_not_document_the_exercises_internals():
     assert "literalinclude" not in page and "viewcode" not in page
     for check in ALL_CHECKERS:  # named, with a one-line purpose
         assert f"{check.__name__}(" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 8: truncated BPTT.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda W, f, e, K: truncated_da_reference(W, f, e, K + 1), "keeps K + 1 steps"),
+    (lambda W, f, e, K: truncated_da_reference(W, f, e, max(K - 1, 1)), "keeps K - 1 steps"),
+    (lambda W, f, e, K: truncated_da_reference(W, f, e, len(e)), "this is full BPTT"),
+    (lambda W, f, e, K: truncated_da_reference(W.T, f, e, K), "needs its transpose"),
+    (lambda W, f, e, K: truncated_da_loss_by_loss(W, np.ones_like(f), e, K) if len(e) == 1
+     else truncated_da_reference(W, f, e, K) / np.where(f == 0, 1, f), "f'(a_k) is missing"),
+])
+def test_truncated_da_names_the_mistake(wrong, hint):
+    feedback = exercises.check_truncated_da(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_truncated_da_rejects_changing_the_input_in_place():
+    def in_place(W_hh, f_prime_a, e, K):
+        e *= 1.0
+        e[0] += 1.0
+        return truncated_da_reference(W_hh, f_prime_a, e - np.eye(*e.shape)[:1] * 0, K)
+
+    feedback = exercises.check_truncated_da(in_place)
+    assert not feedback and "changed its input e in place" in feedback.message
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda T, K: (T // K) * K * (K + 1) // 2, "the last, shorter chunk is missing"),
+    (lambda T, K: -(-T // K) * K * (K + 1) // 2, "the last chunk is counted as a full one"),
+    (lambda T, K: sum(min(t, K) for t in range(1, T + 1)), "this is the band's count"),
+    (lambda T, K: (T // K) * K * K + (T % K) ** 2, "not j^2"),
+    (lambda T, K: T * K, "T K counts K contributions for every loss step"),
+])
+def test_kept_by_chunks_names_the_mistake(wrong, hint):
+    feedback = exercises.check_kept_by_chunks(wrong)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_kept_by_chunks_reference_counts_the_kept_mask():
+    for T, K in [(1, 1), (13, 4), (40, 8), (5, 9)]:
+        mask = truncation.kept_mask(T, truncation.chunk_windows(T, K))
+        assert kept_by_chunks_reference(T, K) == np.count_nonzero(mask)

@@ -21,13 +21,16 @@ function of the question's inputs, so that trying numbers in a loop does not fin
 """
 
 from ._feedback import Feedback
-from .activations import check_layers_below, check_stable_sigmoid
+from .activations import check_layers_below, check_leaky_rms_gain, check_stable_sigmoid, check_steps_to_target
 from .bptt import check_first_distance_below, check_state_jacobian, check_step_jacobian
 from .clipping import check_clip_by_global_norm, check_cosine_after_value_clip
 from .deep import check_add_identity_layers, check_shrink_per_layer
-from .matrix import check_largest_singular_value, check_most_stretched_direction
+from .matrix import (check_largest_singular_value, check_most_stretched_direction, check_product_log_norms,
+                     check_signal_ratio)
+from .normalization import check_layer_norm, check_layer_norm_backward
 from .remedies import check_orthogonal, check_steps_to_forget
-from .scalar import check_steps_to_shrink, check_unstable_half_width
+from .scalar import check_memory_factor, check_steps_to_shrink, check_unstable_half_width
+from .truncation import check_kept_by_chunks, check_truncated_da
 
 __all__ = [
     "Feedback",
@@ -35,15 +38,24 @@ __all__ = [
     "check_state_jacobian",
     "check_steps_to_shrink",
     "check_unstable_half_width",
+    "check_memory_factor",
     "check_largest_singular_value",
     "check_most_stretched_direction",
+    "check_product_log_norms",
+    "check_signal_ratio",
     "check_stable_sigmoid",
     "check_add_identity_layers",
     "check_clip_by_global_norm",
     "check_orthogonal",
     "check_first_distance_below",
     "check_layers_below",
+    "check_leaky_rms_gain",
+    "check_steps_to_target",
     "check_shrink_per_layer",
     "check_cosine_after_value_clip",
     "check_steps_to_forget",
+    "check_truncated_da",
+    "check_kept_by_chunks",
+    "check_layer_norm",
+    "check_layer_norm_backward",
 ]

@@ -23,6 +23,17 @@ sigma'(a) one layer at a time, without a logarithm, until the product is below t
 The numbers of layers must match exactly. A bare number is not judged: trying numbers in a loop
 until the checker says yes would find it without any understanding.
 
+:func:`check_leaky_rms_gain` checks the reader's *function* ``leaky_rms_gain(g, alpha)``, the
+factor by which one leaky ReLU layer with Gaussian weights of scale g scales the RMS of its
+input, on fixed and random pairs, against the trapezoid rule applied to the mean square
+E[f(a)^2]; a relative error of 1e-6 is allowed, and a bare number is not judged.
+
+:func:`check_steps_to_target` checks ``steps_to_target(losses, target)``, the number of steps
+each of a stack of training runs took to bring its loss to a target (inf for a run that never
+does), on fixed runs and random stacks with stopped (NaN) tails, against a walk along every run;
+the counts must match exactly. :func:`gradcourse.measures.steps_to_target` is disabled while
+the reader's function runs.
+
 Examples
 --------
 Deliberately wrong stubs, to show the messages:
@@ -45,7 +56,7 @@ from ..activations import sigmoid_prime
 from ._feedback import Diagnosis, Feedback, as_float_array, forbidden, name_of, never_raises, report, start
 from ._forbid import Guard, Rule
 
-__all__ = ["check_stable_sigmoid", "check_layers_below"]
+__all__ = ["check_stable_sigmoid", "check_layers_below", "check_leaky_rms_gain", "check_steps_to_target"]
 
 EPS = np.finfo(float).eps
 RTOL, ATOL = 4 * EPS, 1e-15
@@ -333,3 +344,235 @@ def check_layers_below(layers_below, *, seed=None):
         return report("layers_below", problems, len(fixed), N_RANDOM_LAYERS, witness="", tolerance=LAYERS_TOLERANCE)
     return Feedback(True, f"Correct: layers_below gives the first layer at which the signal is below the threshold on "
                           f"all {len(pairs)} cases ({len(fixed)} fixed, {N_RANDOM_LAYERS} random).")
+
+
+GAIN_RTOL = 1e-6
+GAIN_TOLERANCE = "a relative error of 1e-06"
+N_RANDOM_GAINS = 8
+_GAIN_GUARD = Guard()
+
+
+def _mean_square_by_quadrature(g, alpha, n=20_001):
+    """E[f(a)^2] for a = g z, z ~ N(0, 1), f the leaky ReLU of slope alpha, by the trapezoid rule.
+
+    The integrand is even in z apart from the slope, so the two half-lines are integrated apart
+    on [0, 12] (the normal density beyond 12 is below 1e-31); no formula for the answer is used.
+    """
+    z = np.linspace(0.0, 12.0, n)
+    density = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi)
+    right = np.trapezoid((g * z) ** 2 * density, z)  # a > 0: f(a) = a
+    left = np.trapezoid((alpha * g * z) ** 2 * density, z)  # a < 0: f(a) = alpha a
+    return right + left
+
+
+def gain_by_quadrature(g, alpha):
+    """The RMS gain sqrt(E[f(a)^2]) of one unit-variance input through weights of scale g."""
+    return math.sqrt(_mean_square_by_quadrature(g, alpha))
+
+
+def _gain_mistakes(g, alpha):
+    """(wrong answer, message) for the mistakes the checker names."""
+    return [
+        (g * (1 + alpha) / 2, "This is g times the mean slope, (1 + alpha) / 2. The state's RMS is the square root of a "
+                              "mean square: half of the squares keep their full size, half are multiplied by alpha^2."),
+        (g * math.sqrt((1 + alpha) / 2), "alpha needs squaring: the negative half contributes (alpha a)^2 to the mean "
+                                         "square."),
+        (g * (1 + alpha**2) / 2, "This is the gain of the mean square; the RMS is its square root."),
+        (g, "The units that are off (or scaled by alpha) do not keep their size: half of the pre-activations are "
+            "negative."),
+        (g / math.sqrt(2), "alpha is missing: the negative half still passes alpha a."),
+    ]
+
+
+def _random_gain_cases(rng):
+    cases = []
+    for _ in range(N_RANDOM_GAINS):
+        g = float(rng.uniform(0.1, 5.0))
+        alpha = 0.0 if rng.random() < 0.3 else float(rng.uniform(0.0, 0.99))  # plain ReLU in about a third
+        cases.append((g, alpha))
+    return cases
+
+
+@never_raises
+def check_leaky_rms_gain(leaky_rms_gain, *, seed=None):
+    """Check ``leaky_rms_gain(g, alpha)``: the factor by which one leaky ReLU layer scales the state's RMS.
+
+    The layer computes h_t = f(W h_{t-1}) with f the leaky ReLU of slope ``alpha`` (ReLU for
+    alpha = 0) and weights drawn N(0, g^2 / n): each pre-activation is then N(0, g^2) times the
+    RMS of h_{t-1}. The function must return the ratio of the RMS of h_t to that of h_{t-1},
+    sqrt(E[f(a)^2]) for a ~ N(0, g^2). It is checked on 5 fixed and 8 random pairs
+    (0.1 < g < 5, 0 <= alpha < 0.99; ``seed`` repeats a set) against the trapezoid rule, to a
+    relative 1e-6.
+
+    A bare number is not judged: the message says how to pass the computation instead.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> check_leaky_rms_gain(1.41)  # doctest: +ELLIPSIS
+    Not checked: a bare number is not judged, ...
+    """
+    rng, seed, refusal = start("check_leaky_rms_gain", leaky_rms_gain, "leaky_rms_gain(g, alpha)", GAIN_TOLERANCE, seed,
+                               bare_number=("since trying numbers in a loop would find it without the calculation. "
+                                            "Pass your computation instead, as a function of the scale and the slope: "
+                                            "check_leaky_rms_gain(leaky_rms_gain), where leaky_rms_gain(g, alpha) "
+                                            "returns the factor by which one layer scales the RMS of the state. It is "
+                                            "checked on fixed and random pairs."))
+    if refusal is not None:
+        return refusal
+    fixed = [(1.2, 0.0), (2.0, 0.0), (0.5, 0.0), (1.0, 0.05), (1.5, 0.3)]
+    pairs = [(g, alpha, f"g={g:g}, alpha={alpha:g}") for g, alpha in fixed]
+    pairs += [(g, alpha, f"random case {i} (seed {seed}): g={g:.6g}, alpha={alpha:.6g}")
+              for i, (g, alpha) in enumerate(_random_gain_cases(rng), start=1)]
+    judged, answers = [], []
+    for g, alpha, where in pairs:
+        want = gain_by_quadrature(g, alpha)
+        call = _GAIN_GUARD.call(leaky_rms_gain, (g, alpha))
+        if call.error:
+            judged.append((f"{where}: {call.error}.", {}))
+            continue
+        got, problem = as_float_array(call.value, ())
+        if problem:
+            judged.append((f"{where}: {problem}", {}))
+            continue
+        value = float(got)
+        answers.append(value)
+        if not np.isfinite(value):
+            judged.append((f"{where}: the result is {value}, not a gain.", {}))
+            continue
+        if abs(value - want) <= GAIN_RTOL * want:
+            continue
+        explanations = {message: Diagnosis(f"{where}: got {value:.6g}, expected {want:.6g}. {message}")
+                        for wrong, message in _gain_mistakes(g, alpha)
+                        if abs(value - wrong) <= GAIN_RTOL * abs(wrong) and abs(wrong - want) > GAIN_RTOL * want}
+        judged.append((f"{where}: got {value:.6g}, expected {want:.6g}.", explanations))
+    problems = best_explanations(judged)
+    same_number_everywhere(problems, answers, len(pairs), "g and alpha")
+    if problems:
+        return report("leaky_rms_gain", problems, len(fixed), N_RANDOM_GAINS, witness="",
+                      tolerance=GAIN_TOLERANCE)
+    return Feedback(True, f"Correct: leaky_rms_gain matches the trapezoid rule on all {len(pairs)} cases "
+                          f"({len(fixed)} fixed, {N_RANDOM_GAINS} random).")
+
+
+TARGET_TOLERANCE = "every count must match exactly, with inf for a run that never reaches the target"
+N_RANDOM_RUNS = 4
+_TARGET_GUARD = Guard([Rule("gradcourse.measures", "steps_to_target", "gradcourse.measures.steps_to_target")])
+
+
+def walk_to_target(losses, target):
+    """Every run on its own, step by step: the first s with losses[s] <= target, or inf."""
+    out = np.full(losses.shape[1:], np.inf)
+    for run in np.ndindex(losses.shape[1:]):
+        for s in range(losses.shape[0]):
+            if losses[(s,) + run] <= target:  # NaN is never <= target
+                out[run] = s
+                break
+    return out
+
+
+def _target_mistakes(losses, target, want):
+    """(wrong answer, message) for the mistakes the checker names."""
+    never = np.isinf(want)
+    nan_as_reached = walk_to_target(np.where(np.isnan(losses), -np.inf, losses), target)
+    strict = walk_to_target(np.where(losses == target, np.inf, losses), target)
+    last = np.full(want.shape, np.inf)
+    for run in np.ndindex(want.shape):
+        hits = [s for s in range(losses.shape[0]) if losses[(s,) + run] <= target]
+        last[run] = hits[-1] if hits else np.inf
+    return [
+        (np.where(never, 0.0, want), "A run that never reaches the target got 0: np.argmax of an all-False column is 0. "
+                                     "Tell those runs apart (with any) and give them inf."),
+        (np.where(never, float(losses.shape[0]), want), "A run that never reaches the target got the number of steps "
+                                                         "run, which would say it reached it at the end: give it inf."),
+        (want + 1, "Every count is one too large: losses[s] is the loss after s updates, so a run whose first loss "
+                   "meets the target took 0 steps."),
+        (nan_as_reached, "A NaN loss (a run that stopped) was counted as reaching the target; a stopped run never "
+                         "reaches it."),
+        (strict, "A loss exactly equal to the target counts as reaching it (<=, not <)."),
+        (last, "This is the last step at or below the target; the question asks for the first."),
+    ]
+
+
+def _target_cases(rng, seed):
+    """(description, losses, target): fixed runs, then random stacks of runs with stopped tails."""
+    fixed = [
+        ("one run that reaches 0.5 at step 3", np.array([2.0, 1.0, 0.7, 0.45, 0.3, 0.2]), 0.5),
+        ("one run that never reaches 0.1", np.array([2.0, 1.0, 0.7, 0.45, 0.3, 0.2]), 0.1),
+        ("runs of which one starts below the target", np.array([[0.5, 3.0], [0.4, 2.0], [0.3, 0.9]]), 1.0),
+        ("a run that stops (NaN) before the target, and one that dips below and rises again",
+         np.array([[3.0, 2.0], [2.5, 0.9], [np.nan, 1.4], [np.nan, 0.8]]), 1.0),
+        ("a (steps, rates, seeds) stack with a loss exactly at the target",
+         np.array([[[1.0, 2.0], [3.0, 1.0]], [[0.5, 0.25], [2.0, 1.0]], [[0.25, 0.25], [0.75, 0.5]]]), 0.5),
+    ]
+    random = []
+    for i in range(1, N_RANDOM_RUNS + 1):
+        shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(0, 3))))
+        steps = int(rng.integers(5, 60))
+        losses = np.exp(-np.cumsum(rng.uniform(-0.3, 0.4, size=(steps,) + shape), axis=0))
+        stops = rng.integers(1, 2 * steps, size=shape)  # a run stops (NaN from there) if this is < steps
+        losses = np.where(np.arange(steps).reshape((steps,) + (1,) * len(shape)) >= stops, np.nan, losses)
+        target = float(np.exp(-rng.uniform(0.5, 3.0)))
+        random.append((f"random case {i} (seed {seed}): {steps} steps, runs of shape {shape}, target {target:.4g}",
+                       losses, target))
+    return fixed, random
+
+
+@never_raises
+def check_steps_to_target(steps_to_target, *, seed=None):
+    """Check ``steps_to_target(losses, target)``: how many steps each run took to reach a loss.
+
+    ``losses`` has shape (steps, M...): ``losses[s]`` is the loss of every run before update s,
+    NaN once a run has stopped. The function must return an array of shape M (a single number
+    for one run) holding, for every run, the first s with ``losses[s] <= target``, and inf for
+    a run that never gets there. It is checked on 5 fixed cases and 4 random stacks of runs
+    (``seed`` repeats a set) against a walk along every run; the counts must match exactly.
+    :func:`gradcourse.measures.steps_to_target` is disabled while the function runs.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> check_steps_to_target(lambda losses, target: 1 / 0)  # doctest: +ELLIPSIS
+    Not yet: steps_to_target fails 9 of 9 cases (5 fixed, 4 random). First: one run that reaches 0.5 at step 3: raised ZeroDivisionError: division by zero. Tolerance: ...
+    """
+    rng, seed, refusal = start("check_steps_to_target", steps_to_target, "steps_to_target(losses, target)",
+                               TARGET_TOLERANCE, seed)
+    if refusal is not None:
+        return refusal
+    fixed, random = _target_cases(rng, seed)
+    problems = []
+    for where, losses, target in fixed + random:
+        want = walk_to_target(losses, target)
+        given = losses.copy()
+        call = _TARGET_GUARD.call(steps_to_target, (given, target))
+        if call.forbidden:
+            return forbidden("steps_to_target", call.forbidden, TARGET_TOLERANCE)
+        if call.error:
+            problems.append(f"{where}: {call.error}.")
+            continue
+        if not np.array_equal(given, losses, equal_nan=True):
+            problems.append(f"{where}: steps_to_target changed its input losses in place; work on a copy.")
+            continue
+        got, problem = as_float_array(call.value, want.shape)
+        if problem:
+            problems.append(f"{where}: {problem}")
+            continue
+        if np.array_equal(got, want):
+            continue
+        if np.isnan(got).any():
+            problems.append(f"{where}: the result contains NaN; a run that never reaches the target gets inf.")
+            continue
+        named = [message for wrong, message in _target_mistakes(losses, target, want)
+                 if np.array_equal(got, wrong) and not np.array_equal(wrong, want)]
+        bad = np.flatnonzero(got.ravel() != want.ravel())[0]
+        run = f" run {tuple(int(i) for i in np.unravel_index(bad, want.shape))}" if want.ndim else ""
+        text = f"{where}:{run} got {got.ravel()[bad]:g}, expected {want.ravel()[bad]:g}."
+        problems.append(Diagnosis(f"{text} {named[0]}") if named else text)
+    return report("steps_to_target", problems, len(fixed), N_RANDOM_RUNS, witness="a walk along every run",
+                  tolerance=TARGET_TOLERANCE)
