@@ -142,6 +142,13 @@ def test_exercises_become_numbered_headings_and_values_are_pasted(edition):
     assert some and all(v in text for v in some)
 
 
+def test_a_reference_to_another_chapter_links_to_its_section_there(edition):
+    chapter_3 = "\n".join(c.source for c in edition["03_matrix"].cells if c.cell_type == "markdown")
+    chapter_6 = "\n".join(c.source for c in edition["06_clipping"].cells if c.cell_type == "markdown")
+    assert "[A training run that explodes](06_clipping.ipynb#sec-explodes)" in chapter_3
+    assert '<a id="sec-explodes"></a>' in chapter_6
+
+
 def test_citations_read_author_year_with_a_reference_list(edition):
     cells = edition["01_bptt"].cells
     text = "\n".join(c.source for c in cells if c.cell_type == "markdown")

@@ -142,11 +142,15 @@ def _include(match):
 class StudentEdition(Preprocessor):
     """Turns a chapter (solutions already removed) into its student edition."""
 
-    def __init__(self, exercises, bibliography, **kwargs):
+    def __init__(self, exercises, bibliography, book=ROOT / "book", **kwargs):
         super().__init__(**kwargs)
         self.exercises = {exercise.label: exercise for exercise in exercises}
         self.numbers = exercise_registry.numbers(exercises)
         self.bibliography = bibliography
+        # targets of every chapter, for {ref} links from one chapter to another
+        self.book_targets = {label: (path.stem, heading)
+                             for path in sorted(book.glob("*.ipynb"))
+                             for label, heading in self._targets(nbformat.read(path, as_version=4)).items()}
 
     def preprocess(self, nb, resources):
         chapter = resources["metadata"]["name"]
@@ -170,7 +174,8 @@ class StudentEdition(Preprocessor):
         nb.metadata["gradcourse"] = {"edition": "student", "chapter": chapter}
         return nb, resources
 
-    def _targets(self, nb):
+    @staticmethod
+    def _targets(nb):
         """``{label: heading}`` of the ``(label)=`` targets, each taken from the heading after it."""
         targets = {}
         for cell in nb.cells:
@@ -217,9 +222,12 @@ class StudentEdition(Preprocessor):
             label = match["label"]
             if label in self.numbers:
                 return f"Exercise {self.numbers[label]}"
-            if label not in self.targets:
-                raise StudentEditionError(f"{chapter}: {{ref}}`{label}` points at no target of this chapter")
-            return f"[{self.targets[label]}](#{label})"
+            if label in self.targets:
+                return f"[{self.targets[label]}](#{label})"
+            if label in self.book_targets:
+                other, heading = self.book_targets[label]
+                return f"[{heading}]({other}.ipynb#{label})"
+            raise StudentEditionError(f"{chapter}: {{ref}}`{label}` points at no target of the book")
 
         text = INCLUDE.sub(_include, text)
         text = TARGET.sub(lambda m: f'<a id="{m["label"]}"></a>', text)

@@ -10,9 +10,11 @@ back in a ``finally`` block, whatever the reader's function does.
 
 import importlib
 import inspect
+import pkgutil
 import sys
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -100,10 +102,11 @@ class Call:
     not_attempted: bool = False  # it raised NotImplementedError, as a stub does
 
 
-#: The checkers' own modules: their reference computations are never an answer, in any exercise.
-CHECKER_MODULES = tuple(f"gradcourse.exercises.{name}"
-                        for name in ("bptt", "scalar", "matrix", "activations", "deep", "clipping", "remedies",
-                                     "_feedback"))
+#: The checkers' own modules, every module of this package but the guard's: their reference
+#: computations are never an answer, in any exercise.
+CHECKER_MODULES = tuple(sorted(f"{__package__}.{module.name}"
+                               for module in pkgutil.iter_modules([str(Path(__file__).parent)])
+                               if module.name != "_forbid"))
 
 
 #: One rule per checker module, added to every guard's own rules.
