@@ -28,11 +28,11 @@ Examples
 
 import numpy as np
 
-from . import _checks, activations, losses, mlp, stacking
-from .plotting import PALETTE, new_figure
+from . import _checks, activations, jacobians, losses, mlp, rnn, spectral, stacking
+from .plotting import PALETTE, new_figure, plot_contribution_map
 
 __all__ = ["GAMMAS", "draw_powers", "explore_powers", "layer_signals", "plot_layer_profile", "draw_layer_signals",
-           "explore_layer_signals", "interactive_frontend"]
+           "explore_layer_signals", "reach_map", "draw_reach_map", "explore_reach_map", "interactive_frontend"]
 
 #: The factors of chapter 2's figure of powers.
 GAMMAS = (0.5, 0.9, 0.99, 1.01, 1.1, 2.0)
@@ -463,3 +463,149 @@ def explore_layer_signals(X, Y, activation="tanh", std=0.05, depth=15, *, width=
         }
 
     return _explore(draw, {"activation": activation, "std": std, "depth": depth}, controls, sliders)
+
+
+def reach_map(g, seed, *, T=60, n_h=32):
+    """Chapter 3's map: ||dL_t/dh_k|| / ||dL_t/dh_t|| of a tanh RNN with recurrent scale g.
+
+    A tanh RNN of ``n_h`` units (two inputs, one output), drawn by
+    :func:`gradcourse.rnn.init_params` with ``recurrent_scale=g`` from
+    ``np.random.default_rng(seed)``, which then draws T steps of Gaussian inputs and targets
+    for one sequence; the squared error at every step. Row t of the map is the error signal
+    of loss L_t at every source step k, relative to its size at k = t.
+
+    Parameters
+    ----------
+    g : float
+        Recurrent scale (> 0): W_hh has entries N(0, g^2 / n_h).
+    seed : int
+        Seed of the weights, inputs and targets (>= 0).
+    T : int, default 60
+    n_h : int, default 32
+
+    Returns
+    -------
+    reach : numpy.ndarray, shape (T, T)
+        1 on the diagonal, 0 above it (k > t).
+    W_hh : numpy.ndarray, shape (n_h, n_h)
+
+    Examples
+    --------
+    >>> reach, W_hh = reach_map(1.0, seed=1, T=5, n_h=4)
+    >>> reach.shape, W_hh.shape, np.diag(reach).tolist()
+    ((5, 5), (4, 4), [1.0, 1.0, 1.0, 1.0, 1.0])
+    """
+    g = _checks.positive_float("g", g)
+    seed = _checks.nonnegative_int("seed", seed)
+    T = _checks.positive_int("T", T)
+    n_h = _checks.positive_int("n_h", n_h)
+    rng = np.random.default_rng(seed)
+    p = rnn.init_params(2, n_h, 1, rng=rng, recurrent_scale=g)
+    x = rng.normal(size=(T, 1, 2))
+    fwd = rnn.forward(p, x, activation="tanh")
+    targets = rng.normal(size=fwd.y.shape)
+    _, dy = losses.mse(fwd.y, targets)
+    G = jacobians.contribution_map(p, fwd, dy, wrt="h")  # ||dL_t/dh_k||
+    return G / np.diag(G)[:, None], p["W_hh"]
+
+
+def draw_reach_map(g, seed=1, *, T=60, n_h=32):
+    """One map of :func:`reach_map`, titled with g and the spectral radius of W_hh.
+
+    The colour scale is fixed, 1e-10 to 1e4 (values outside take its end colours), so that
+    maps for different g can be compared.
+
+    Parameters
+    ----------
+    g, seed, T, n_h
+        As for :func:`reach_map`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = draw_reach_map(1.5, T=10, n_h=4)
+    >>> fig.axes[0].get_title().startswith("$g = 1.5$")
+    True
+    """
+    reach, W_hh = reach_map(g, seed, T=T, n_h=n_h)
+    return _plot_reach(reach, W_hh, g)
+
+
+def _plot_reach(reach, W_hh, g):
+    fig, ax = new_figure()
+    rho = spectral.spectral_radius(W_hh)
+    title = rf"$g = {g:.3g}$, $\rho(W_{{hh}}) = {rho:.2f}$"
+    image = plot_contribution_map(ax, reach, vmin=1e-10, vmax=1e4, title=title)
+    fig.colorbar(image, ax=ax, label=r"$\|\partial L_t/\partial h_k\| \,/\, \|\partial L_t/\partial h_t\|$")
+    return fig
+
+
+def explore_reach_map(g=1.5, seed=1, *, g_range=(0.25, 8.0), seed_range=(0, 9), T=60, sliders=None):
+    """Sliders for the recurrent scale g and the seed that redraw :func:`draw_reach_map`.
+
+    Each drawing prints the signal 30 steps back (the geometric mean over the loss steps of
+    the map's diagonal 30 below the main one). Without sliders (see the module), draws the
+    defaults once.
+
+    Parameters
+    ----------
+    g : float
+        The scale shown first.
+    seed : int
+        The draw shown first.
+    g_range : (float, float)
+        The slider's range for g, 0 < low < high, on a log scale.
+    seed_range : (int, int)
+        The slider's range for the seed, 0 <= low < high.
+    T : int, default 60
+        Steps of the sequence (> 30).
+    sliders : bool, optional
+        Show sliders (True), draw once (False), or decide by the front end (None).
+
+    Returns
+    -------
+    None
+        The sliders and their figure, or the figure alone, are displayed.
+
+    Raises
+    ------
+    ValueError
+        If a range is not (low, high) with low < high or does not hold its default.
+
+    Examples
+    --------
+    >>> explore_reach_map(g=0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: the default 0.1 must lie in g_range = (0.25, 8.0)
+    """
+    g = _checks.positive_float("g", g)
+    seed = _checks.nonnegative_int("seed", seed)
+    T = _checks.positive_int("T", T)
+    if T <= 30:
+        raise ValueError(f"T must be more than 30, to show the signal 30 steps back, got {T}")
+    g_low, g_high = _range("g_range", g_range, g, positive=True)
+    s_low, s_high = _range("seed_range", seed_range, seed, integer=False)
+    if s_low < 0 or s_low != int(s_low) or s_high != int(s_high):
+        raise ValueError(f"seed_range must hold whole numbers >= 0, got {seed_range!r}")
+
+    def draw(g, seed):
+        reach, W_hh = reach_map(g, seed, T=T)
+        _plot_reach(reach, W_hh, g)
+        back = np.exp(np.mean(np.log(np.diagonal(reach, -30))))
+        return f"g = {g:.3g}, seed {seed}: 30 steps back the signal is {back:.2g} of its size"
+
+    def controls(widgets):
+        layout = {"style": {"description_width": "initial"}, "continuous_update": False}
+        return {
+            "g": widgets.FloatLogSlider(value=g, base=10, min=np.log10(g_low), max=np.log10(g_high), step=0.01,
+                                        readout_format=".3g", description="recurrent scale g", **layout),
+            "seed": widgets.IntSlider(value=seed, min=int(s_low), max=int(s_high), description="seed", **layout),
+        }
+
+    return _explore(draw, {"g": g, "seed": seed}, controls, sliders)

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gradcourse import activations, explore, mlp, scalar  # noqa: E402
+from gradcourse import activations, explore, jacobians, mlp, rnn, scalar, spectral  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 
@@ -270,3 +270,72 @@ def test_the_stored_chapters_hold_the_figure_and_no_widget(chapter):
     kinds = [set(out.get("data", {})) for out in cell["outputs"]]
     assert {"image/png", "text/plain"} in kinds
     assert not any("application/vnd.jupyter.widget-view+json" in kind for kind in kinds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 3: the t-by-k map over the recurrent scale.
+# ---------------------------------------------------------------------------------------------
+
+
+def _reach_by_products(g, seed, T, n_h):
+    """The same map from the step Jacobians, multiplied out one loss step at a time."""
+    rng = np.random.default_rng(seed)
+    p = rnn.init_params(2, n_h, 1, rng=rng, recurrent_scale=g)
+    x = rng.normal(size=(T, 1, 2))
+    fwd = rnn.forward(p, x)
+    targets = rng.normal(size=fwd.y.shape)
+    J = jacobians.step_jacobians(p, fwd)[:, 0]  # (T, n_h, n_h)
+    reach = np.zeros((T, T))
+    for t in range(T):
+        e = p["W_hy"].T @ (fwd.y[t, 0] - targets[t, 0])  # dL_t/dh_t, up to the loss's scale
+        start = np.linalg.norm(e)
+        for k in range(t, -1, -1):
+            reach[t, k] = np.linalg.norm(e) / start
+            e = J[k].T @ e  # on to dL_t/dh_(k-1)
+    return reach, p["W_hh"]
+
+
+@pytest.mark.parametrize("g", [0.5, 3.0])
+def test_the_reach_map_is_the_product_of_step_jacobians_relative_to_its_diagonal(g):
+    reach, W_hh = explore.reach_map(g, seed=2, T=12, n_h=5)
+    expected, W_expected = _reach_by_products(g, 2, 12, 5)
+    np.testing.assert_array_equal(W_hh, W_expected)
+    np.testing.assert_allclose(reach, expected, rtol=1e-10, atol=0)
+    assert np.all(np.diag(reach) == 1) and np.all(reach[np.triu_indices(12, 1)] == 0)
+
+
+def test_without_sliders_the_map_explorer_draws_the_static_map_and_prints_the_signal_30_back(capsys):
+    assert explore.explore_reach_map(g=1.5, seed=1, sliders=False) is None
+    shown = plt.gcf().axes[0].get_images()[0].get_array()
+    static = explore.draw_reach_map(1.5, seed=1).axes[0].get_images()[0].get_array()
+    np.testing.assert_array_equal(np.ma.filled(shown, -1), np.ma.filled(static, -1))
+    reach, _ = _reach_by_products(1.5, 1, 60, 32)
+    back = np.exp(np.mean(np.log(np.diagonal(reach, -30))))
+    assert capsys.readouterr().out == f"g = 1.5, seed 1: 30 steps back the signal is {back:.2g} of its size\n"
+
+
+def test_the_map_sliders_start_at_the_defaults_and_redraw_what_they_are_set_to(shown):
+    explore.explore_reach_map(g=1.5, seed=1, g_range=(0.25, 8.0), seed_range=(0, 9), sliders=True)
+    (panel,) = shown
+    g, seed = panel.kwargs_widgets
+    assert (g.value, seed.value, seed.min, seed.max) == (1.5, 1, 0, 9)
+    assert 10**g.min == pytest.approx(0.25) and 10**g.max == pytest.approx(8.0)
+    plt.close("all")
+    g.value, seed.value = 3.0, 4
+    panel.update()
+    title = plt.gcf().axes[0].get_title()
+    rho = spectral.spectral_radius(explore.reach_map(3.0, 4)[1])
+    assert title == rf"$g = 3$, $\rho(W_{{hh}}) = {rho:.2f}$"
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"g_range": (8.0, 0.25)}, "low < high"),
+    ({"g": 10.0}, "must lie in g_range"),
+    ({"seed_range": (0.5, 9)}, "whole numbers"),
+    ({"seed": 12}, "must lie in seed_range"),
+    ({"T": 30}, "T must be more than 30"),
+    ({"g": -1.0}, "g"),
+])
+def test_bad_map_slider_values_raise_value_errors(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        explore.explore_reach_map(**kwargs, sliders=False)
