@@ -179,6 +179,9 @@ WIDE = {
                     '<div class="highlight"><pre>print(norms * 40)</pre></div></div>'
                     '<div class="cell_output docutils container"><div class="output stream"><div class="highlight">'
                     "<pre>" + "0.5, " * 150 + "</pre></div></div></div></div>"),
+    # in a box that scrolls, as the book's theme puts tables
+    "wide-table": ('<div style="overflow-x: auto"><table><tr><th>remedy</th>'
+                   + "".join(f"<th>property_number_{i}</th>" for i in range(30)) + "</tr></table></div>"),
     "wide-math": ('<div class="math notranslate nohighlight">\\[ L = '
                   + " + ".join(f"\\lVert \\partial L_{{{t}}} / \\partial h_{{{t}}} \\rVert" for t in range(30))
                   + " \\]</div>"),

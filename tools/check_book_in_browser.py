@@ -20,9 +20,10 @@ theme-mode
     does not load; the page does not show the light or dark theme it was asked for;
 page-wider-than-screen
     the page itself scrolls sideways, at either width;
-wide-code, wide-output, wide-math: rule (a)
-    a code cell, a cell's output or a display formula is wider than its box, so that its
-    content needs sideways scrolling (scrollWidth > clientWidth + 1);
+wide-code, wide-output, wide-math, wide-table: rule (a)
+    a code cell, a cell's output, a display formula or a table of the text is wider than
+    its box, so that its content needs sideways scrolling (scrollWidth > clientWidth + 1;
+    for a table, its width against the box that holds it);
 small-figure-text: rule (b)
     the smallest text of a figure is under 9 px on screen. For a PNG that is (smallest
     font in points) * dpi / 72 * (shown width / natural width), with the dpi the PNG
@@ -178,6 +179,14 @@ GEOMETRY = """async () => {
     try { tex = MathJax.startup.document.getMathItemsWithin(c.parentElement).map(m => m.math).join(' '); } catch (e) {}
     boxes.push({rule: 'wide-math', what: label ? 'equation' : 'formula',
                 text: label ? label.id : (tex || c.textContent), ...box(c)});
+  }
+  for (const t of main.querySelectorAll('table')) {
+    const holder = t.parentElement;
+    if (t.closest('.cell_output') || !holder.clientWidth || t.scrollWidth <= holder.clientWidth + 1) continue;
+    const head = t.querySelector('tr');
+    const text = head ? [...head.children].map(c => c.textContent.trim()).join(' | ') : t.textContent;
+    boxes.push({rule: 'wide-table', what: 'table', text: text,
+                scroll: t.scrollWidth, client: holder.clientWidth});
   }
   const images = [];
   for (const img of main.querySelectorAll('img')) {
@@ -616,8 +625,8 @@ def read_baseline(path):
 def write_baseline(path, keys):
     """Write ``keys`` as the baseline, one entry a line, sorted."""
     lines = [json.dumps({"page": p, "rule": r, "element": e}, ensure_ascii=False) for p, r, e in sorted(keys)]
-    about = ("Known violations of wide-code, wide-output, wide-math and small-figure-text at 1280 px and of "
-             "page-wider-than-screen, found by tools/check_book_in_browser.py and written by its "
+    about = ("Known violations of wide-code, wide-output, wide-math, wide-table and small-figure-text at "
+             "1280 px and of page-wider-than-screen, found by tools/check_book_in_browser.py and written by its "
              "--write-baseline option. Fix an element, then write this file again: it may only shrink.")
     body = ",\n  ".join(lines)
     Path(path).write_text('{\n "about": ' + json.dumps(about) + ',\n "violations": [\n  ' + body + "\n ]\n}\n")
