@@ -146,7 +146,8 @@ def dominant_alignment(W, u):
     modulus: the line of its eigenvector x if it is real, the plane of Re x and Im x if it
     is one of a complex pair. The powers W^k v of almost every v turn into that subspace
     (into the plane, where they keep rotating), so the result tends to 1 along them;
-    for a random direction in n dimensions it is about sqrt(1 / n) or sqrt(2 / n).
+    for a random direction in n dimensions its root mean square is sqrt(1 / n) or
+    sqrt(2 / n), its median smaller (about 0.12 and 0.21 for n = 32).
 
     Parameters
     ----------

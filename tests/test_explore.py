@@ -261,7 +261,7 @@ def test_asking_for_sliders_without_ipywidgets_names_what_to_install(monkeypatch
         explore.explore_powers(sliders=True)
 
 
-@pytest.mark.parametrize("chapter", ["02_scalar", "05_deep"])
+@pytest.mark.parametrize("chapter", ["02_scalar", "03_matrix", "05_deep"])
 def test_the_stored_chapters_hold_the_figure_and_no_widget(chapter):
     """A stored widget would make the book load the widget JavaScript from the network."""
     nb = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())

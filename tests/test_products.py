@@ -115,6 +115,22 @@ def test_alignment_with_a_complex_pair_is_the_projection_on_its_plane():
     assert products.dominant_alignment(W, u) == pytest.approx(want, rel=1e-10)
 
 
+def test_random_directions_have_the_documented_root_mean_squares_and_medians():
+    """For n = 32: rms sqrt(1/n) and sqrt(2/n); medians about 0.12 (a line) and 0.21 (a plane)."""
+    n = 32
+    line = np.diag(np.arange(n, 0, -1.0))  # a real dominant eigenvalue: a line
+    plane = line.copy()
+    plane[:2, :2] = [[n, -n], [n, n]]  # n +- n i first: a plane
+    u = np.random.default_rng(8).normal(size=(40_000, n))
+    for W, rms, median in ((line, math.sqrt(1 / n), 0.12), (plane, math.sqrt(2 / n), 0.21)):
+        share = products.dominant_alignment(W, u)
+        assert math.sqrt(np.mean(share**2)) == pytest.approx(rms, rel=0.01)
+        assert np.median(share) == pytest.approx(median, abs=0.005)
+    # in a plane the share squared is Beta(1, n/2 - 1), whose median has a closed form
+    assert np.median(products.dominant_alignment(plane, u)) == pytest.approx(
+        math.sqrt(1 - 2 ** (-2 / (n - 2))), abs=0.003)
+
+
 def test_powers_turn_into_the_dominant_direction_and_random_layers_do_not():
     n, S = 16, 400
     rng = np.random.default_rng(7)
