@@ -447,10 +447,12 @@ def truncated_da_reference(W_hh, f_prime_a, e, K):
     T = len(e)
     da = np.zeros_like(e)
     signal = e.copy()  # lag 0: row k holds e_{k,k}
-    for d in range(min(K, T)):
+    reach = min(K, T)  # the lags d = 0..reach-1 are kept
+    for d in range(reach):
         delta = signal * f_prime_a[: T - d]  # row k: dL_{k+d}/da_k
         da[: T - d] += delta
-        signal = delta[1:] @ W_hh  # e_{t,k-1} = W_hh^T (f'(a_k) * e_{t,k})
+        if d + 1 < reach:  # move back only if the next lag is kept
+            signal = delta[1:] @ W_hh  # e_{t,k-1} = W_hh^T (f'(a_k) * e_{t,k})
     return da
 
 
