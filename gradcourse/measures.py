@@ -123,7 +123,8 @@ def steps_to_target(losses, target):
     --------
     >>> steps_to_target(np.array([3.0, 2.0, 1.0, np.nan]), 1.5)
     array(2.)
-    >>> steps_to_target(np.array([3.0, np.nan]), 1.5)  # stopped before reaching it
+    >>> # a run that stopped before reaching the target
+    >>> steps_to_target(np.array([3.0, np.nan]), 1.5)
     array(inf)
     """
     losses = _checks.as_array("losses", losses, finite=False, min_ndim=1, nonempty=True)

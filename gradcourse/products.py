@@ -163,7 +163,8 @@ def dominant_alignment(W, u):
     Examples
     --------
     >>> W = np.diag([3.0, 1.0, 0.5])
-    >>> dominant_alignment(W, np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])).round(4)
+    >>> v = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    >>> dominant_alignment(W, v).round(4)
     array([1.    , 0.7071])
     >>> # a rotation by 90 degrees in the first plane: eigenvalues +-2i there
     >>> R = np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
@@ -219,8 +220,10 @@ def signal_ratios(params, fwd, dy, distance):
     Examples
     --------
     >>> from gradcourse import losses, stacking
-    >>> two = stacking.stack([rnn.init_params(1, 4, 1, rng=np.random.default_rng(s),
-    ...                                       recurrent_scale=0.5) for s in (0, 1)])
+    >>> def small(seed):
+    ...     rng = np.random.default_rng(seed)
+    ...     return rnn.init_params(1, 4, 1, rng=rng, recurrent_scale=0.5)
+    >>> two = stacking.stack([small(0), small(1)])
     >>> fwd = rnn.forward(two, np.ones((2, 6, 1, 1)))
     >>> _, dy = losses.mse(fwd.y, np.zeros((6, 1, 1)), model_ndim=1)
     >>> signal_ratios(two, fwd, dy, 5).shape

@@ -140,7 +140,8 @@ def geometric_windows(T, mean, *, rng, size=()):
 
     Examples
     --------
-    >>> windows, weights = geometric_windows(4, 2.0, rng=np.random.default_rng(0))
+    >>> rng = np.random.default_rng(0)
+    >>> windows, weights = geometric_windows(4, 2.0, rng=rng)
     >>> windows.shape, weights
     ((4,), array([1., 2., 4., 8.]))
     >>> many, _ = geometric_windows(4, 2.0, rng=np.random.default_rng(0),
@@ -253,7 +254,8 @@ def backward(params, fwd, dy, *, window, weights=None, check_finite=True):
     >>> full = rnn.backward(p, fwd, dy)
     >>> bool(np.allclose(one["W_hy"], full["W_hy"]))  # the readout is not cut
     True
-    >>> bool(np.allclose(backward(p, fwd, dy, window=5)["W_hh"], full["W_hh"]))
+    >>> whole = backward(p, fwd, dy, window=5)  # K = T: nothing is cut
+    >>> bool(np.allclose(whole["W_hh"], full["W_hh"]))
     True
     """
     sizes = rnn.check_params(params)
@@ -268,18 +270,22 @@ def backward(params, fwd, dy, *, window, weights=None, check_finite=True):
         raise ValueError("weights must be >= 0")
     weights = _per_model("weights", weights, M, T, "lags")
     f_prime = _params.f_prime_from_output(fwd.activation, fwd.activation_kwargs, fwd.h)  # f'(a_k)
-    reach = min(int(windows.max()), T)  # the lags d = 0..reach-1 that any loss step keeps
+    # the lags d = 0..reach-1 that any loss step keeps
+    reach = min(int(windows.max()), T)
     # overflow and invalid values are detected below
     with np.errstate(over="ignore", invalid="ignore"):
-        e = _params.times(dy, params["W_hy"])  # lag 0: e[k] = e_{k,k} = dL_k/dh_k
+        # lag 0: e[k] = e_{k,k} = dL_k/dh_k
+        e = _params.times(dy, params["W_hy"])
         da = np.zeros_like(fwd.a)  # dL/da_k, truncated
         for d in range(reach):
             # e[k] = e_{k+d,k} and delta[k] = dL_{k+d}/da_k for k = 1..T-d
             delta = e * f_prime[..., : T - d, :, :]
-            factor = np.where(windows[..., d:] > d, weights[..., d : d + 1], 0.0)  # (M..., T - d)
+            # (M..., T - d): lag d's weight where the loss keeps it, else 0
+            kept = windows[..., d:] > d
+            factor = np.where(kept, weights[..., d : d + 1], 0.0)
             da[..., : T - d, :, :] += factor[..., None, None] * delta
             if d + 1 < reach:
-                # e_{t,k-1} = W_hh^T (f'(a_k) * e_{t,k}), for every t at this lag at once
+                # e_{t,k-1} = W_hh^T (f'(a_k) * e_{t,k}), all t of this lag
                 e = _params.times(delta[..., 1:, :, :], params["W_hh"])
         later = (..., slice(1, None), slice(None), slice(None))  # steps 2..T
         grads = {
