@@ -1547,7 +1547,8 @@ def test_cosine_after_value_clip_tries_one_dimension_and_a_million():
     def only_small_n(a, c, eps, n):
         return cosine_after_value_clip_reference(a, c, eps, min(n, 10**5))
 
-    feedback = exercises.check_cosine_after_value_clip(only_small_n)
+    # a fixed seed: a random case with n above 1e5 can fail first and be the one the message names
+    feedback = exercises.check_cosine_after_value_clip(only_small_n, seed=0)
     assert not feedback and "n=1000000" in feedback.message
 
 
