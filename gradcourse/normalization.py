@@ -305,7 +305,7 @@ def mlp_backward(params, fwd, dy):
 
         g_{L-1}     = dy W_L
         dL/dLN(a_l) = g_l * f'(LN(a_l))
-        dL/da_l     = J_LN(a_l)^T dL/dLN(a_l)    (:func:`backward`)
+        dL/da_l     = J_LN(a_l)^T dL/dLN(a_l)    (as backward does)
         g_{l-1}     = dL/da_l W_l
 
     Returns
