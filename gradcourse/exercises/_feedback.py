@@ -141,6 +141,16 @@ def as_float_array(value, shape, *, scalar_ok_size1=True):
     return arr, None
 
 
+def answer(call, where, shape):
+    """``(array, None)`` for what a guarded ``call`` returned, read as real numbers of ``shape``;
+    else ``(None, problem)``, the problem prefixed by ``where``: the call raised, or returned
+    something else (see :func:`as_float_array`)."""
+    if call.error:
+        return None, f"{where}: {call.error}."
+    got, problem = as_float_array(call.value, shape)
+    return (None, f"{where}: {problem}") if problem else (got, None)
+
+
 def tolerance_words(rtol, atol, *, of="the largest expected entry"):
     """How close a value must be, in words."""
     parts = []

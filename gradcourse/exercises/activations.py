@@ -53,7 +53,8 @@ from collections import Counter
 import numpy as np
 
 from ..activations import sigmoid_prime
-from ._feedback import Diagnosis, Feedback, as_float_array, forbidden, name_of, never_raises, report, start
+from ._feedback import (Diagnosis, Feedback, answer, as_float_array, forbidden, name_of, never_raises, report,
+                        start)
 from ._forbid import Guard, Rule
 
 __all__ = ["check_stable_sigmoid", "check_layers_below", "check_leaky_rms_gain", "check_steps_to_target"]
@@ -431,12 +432,9 @@ def check_leaky_rms_gain(leaky_rms_gain, *, seed=None):
     for g, alpha, where in pairs:
         want = gain_by_quadrature(g, alpha)
         call = _GAIN_GUARD.call(leaky_rms_gain, (g, alpha))
-        if call.error:
-            judged.append((f"{where}: {call.error}.", {}))
-            continue
-        got, problem = as_float_array(call.value, ())
+        got, problem = answer(call, where, ())
         if problem:
-            judged.append((f"{where}: {problem}", {}))
+            judged.append((problem, {}))
             continue
         value = float(got)
         answers.append(value)

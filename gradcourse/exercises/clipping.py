@@ -39,8 +39,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._feedback import (Diagnosis, Feedback, as_float_array, describe, forbidden, name_of, never_raises, report,
-                        safe_str, start, verdict)
+from ._feedback import (Diagnosis, Feedback, answer, as_float_array, describe, forbidden, name_of, never_raises,
+                        report, safe_str, start, verdict)
 from ._forbid import Guard, ModuleRule, Rule
 
 __all__ = ["check_clip_by_global_norm", "check_cosine_after_value_clip"]
@@ -315,12 +315,9 @@ def check_cosine_after_value_clip(cosine_after_value_clip, *, seed=None):
     for a, c, eps, n, where in cases:
         want = np.array(_cosine_by_clipping(a, c, eps, n))
         call = _COSINE_GUARD.call(cosine_after_value_clip, (a, c, eps, n))
-        if call.error:
-            problems.append(f"{where}: {call.error}.")
-            continue
-        got, problem = as_float_array(call.value, ())
+        got, problem = answer(call, where, ())
         if problem:
-            problems.append(f"{where}: {problem}")
+            problems.append(problem)
             continue
         if np.isfinite(got):
             answers.append(float(got))

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import mlp
-from ._feedback import (Diagnosis, Feedback, as_float_array, describe, name_of, never_raises, report, safe_str, start,
+from ._feedback import (Diagnosis, Feedback, answer, describe, name_of, never_raises, report, safe_str, start,
                         verdict)
 from ._forbid import Guard
 
@@ -237,12 +237,9 @@ def check_shrink_per_layer(shrink_per_layer, *, seed=None):
     for where, backward, shrink in cases:
         want = np.array(shrink)
         call = _GUARD.call(shrink_per_layer, (backward.copy(),))
-        if call.error:
-            problems.append(f"{where}: {call.error}.")
-            continue
-        got, problem = as_float_array(call.value, ())
+        got, problem = answer(call, where, ())
         if problem:
-            problems.append(f"{where}: {problem}")
+            problems.append(problem)
             continue
         if np.isfinite(got):
             answers.append(float(got))

@@ -31,8 +31,8 @@ import numbers
 import numpy as np
 
 from ..activations import sigmoid_prime
-from ._feedback import (Diagnosis, Feedback, as_float_array, forbidden, never_raises, report, safe_str, start,
-                        verdict)
+from ._feedback import (Diagnosis, Feedback, answer, as_float_array, forbidden, never_raises, report, safe_str,
+                        start, verdict)
 from ._forbid import Guard, Rule
 
 __all__ = ["check_steps_to_shrink", "check_unstable_half_width", "check_memory_factor"]
@@ -213,12 +213,9 @@ def check_unstable_half_width(unstable_half_width, *, seed=None):
     for w, where in weights:
         want = np.array(_half_width_by_bisection(w))
         call = _GUARD.call(unstable_half_width, (w,))
-        if call.error:
-            problems.append(f"{where}: {call.error}.")
-            continue
-        got, problem = as_float_array(call.value, ())
+        got, problem = answer(call, where, ())
         if problem:
-            problems.append(f"{where}: {problem}")
+            problems.append(problem)
             continue
         mistakes = {}
         if w < 0:
@@ -306,12 +303,9 @@ def check_memory_factor(memory_factor, *, seed=None):
         call = _MEMORY_GUARD.call(memory_factor, (w,))
         if call.forbidden:
             return forbidden("memory_factor", call.forbidden, MEMORY_TOLERANCE)
-        if call.error:
-            problems.append(f"{where}: {call.error}.")
-            continue
-        got, problem = as_float_array(call.value, ())
+        got, problem = answer(call, where, ())
         if problem:
-            problems.append(f"{where}: {problem}")
+            problems.append(problem)
             continue
         mistakes = {}
         if w > 1:
