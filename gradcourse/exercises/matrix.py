@@ -414,7 +414,7 @@ def _by_jacobian_products(W_hh, slopes, e, d):
 def _signal_mistakes(W_hh, slopes, e, d):
     if d == 0:
         return {}
-    n, T = len(W_hh), len(e)
+    n = len(W_hh)
     shifted = np.vstack([np.ones((1, n)), slopes[:-1]])  # f'(a_{i-1}) in place of f'(a_i)
     immediate = np.linalg.norm(e[d:], axis=1)
     want = _by_jacobian_products(W_hh, slopes, e, d)
