@@ -35,7 +35,7 @@ import numpy as np
 
 from . import _checks, _params, activations, rnn
 
-__all__ = ["step_jacobians", "state_jacobian_norms", "signals_by_lag", "contributions", "contribution_map", "WRT"]
+__all__ = ["step_jacobians", "product_norms", "state_jacobian_norms", "signals_by_lag", "contributions", "contribution_map", "WRT"]
 
 #: What a contribution can be taken with respect to.
 WRT = ("W_hh", "W_xh", "b_h", "h")
@@ -109,7 +109,38 @@ def state_jacobian_norms(params, fwd, *, batch=0):
     J = step_jacobians(params, fwd)
     if isinstance(batch, bool) or not (isinstance(batch, (int, np.integer)) and 0 <= batch < J.shape[1]):
         raise ValueError(f"batch must be an integer in [0, {J.shape[1]}), got {batch!r}")
-    J = J[:, batch]  # J[i] is the Jacobian of step i + 1
+    return product_norms(J[:, batch])  # J[i] is the Jacobian of step i + 1
+
+
+def product_norms(J):
+    """Spectral norms ||J_t ... J_{k+1}|| of all products of step Jacobians, as a (T, T) map.
+
+    The map of :func:`state_jacobian_norms` for any step Jacobians, e.g. those of a network
+    with layer normalization (:func:`gradcourse.normalization.step_jacobians`). The products
+    of all t at one lag d = t - k are held as one (T - d, n, n) array and extended to lag
+    d + 1 by one batched matrix product, so there is a Python loop over lags only. A product
+    that overflows is reported as inf.
+
+    Parameters
+    ----------
+    J : array_like, shape (T, n, n)
+        J[i] is the Jacobian of step i + 1 (one sequence).
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, T)
+        Entry [t - 1, k - 1] is ||J_t ... J_{k+1}|| (1 on the diagonal, 0 for k > t).
+
+    Examples
+    --------
+    >>> product_norms(np.stack([2 * np.eye(2)] * 3))
+    array([[1., 0., 0.],
+           [2., 1., 0.],
+           [4., 2., 1.]])
+    """
+    J = _checks.as_array("J", J, ndim=3, nonempty=True)
+    if J.shape[1] != J.shape[2]:
+        raise ValueError(f"J must hold square matrices, shape (T, n, n), got shape {J.shape}")
     T, n_h = len(J), J.shape[-1]
     N = np.zeros((T, T))
     P = np.broadcast_to(np.eye(n_h), (T, n_h, n_h))  # lag 0: dh_t/dh_t = I, t = 1..T

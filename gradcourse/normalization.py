@@ -54,7 +54,6 @@ __all__ = [
     "RNNForward",
     "rnn_forward",
     "step_jacobians",
-    "product_norms",
 ]
 
 #: The default eps added to the variance, as in PyTorch's ``nn.LayerNorm``.
@@ -423,45 +422,3 @@ def step_jacobians(params, fwd):
     _params.check_record(params, fwd, RNNForward, "normalization.rnn_forward")
     _, f_prime = activations.get(fwd.activation)
     return f_prime(fwd.ln)[..., :, None] * (jacobian(fwd.a, eps=fwd.eps) @ params["W_hh"])
-
-
-def product_norms(J):
-    """Spectral norms ||J_t ... J_{k+1}|| of all products of step Jacobians, as a (T, T) map.
-
-    Entry [t - 1, k - 1] is ||dh_t/dh_k|| (1 on the diagonal, 0 above it), as in
-    :func:`gradcourse.jacobians.state_jacobian_norms`, for any step Jacobians; the products of
-    one lag are extended to the next by one batched matrix product, so the only Python loop is
-    over lags. Each norm is the square root of the largest eigenvalue of P^T P (a symmetric
-    eigenvalue problem, about twice as fast as the SVD, and as accurate for the largest
-    singular value); a product whose P^T P overflows is reported as inf.
-
-    Parameters
-    ----------
-    J : array_like, shape (T, n, n)
-        J[i] is the Jacobian of step i + 1 (one sequence).
-
-    Examples
-    --------
-    >>> J = np.stack([2 * np.eye(2)] * 3)
-    >>> product_norms(J)
-    array([[1., 0., 0.],
-           [2., 1., 0.],
-           [4., 2., 1.]])
-    """
-    J = _checks.as_array("J", J, ndim=3, nonempty=True)
-    if J.shape[1] != J.shape[2]:
-        raise ValueError(f"J must hold square matrices, shape (T, n, n), got shape {J.shape}")
-    T, n = J.shape[:2]
-    N = np.zeros((T, T))
-    P = np.broadcast_to(np.eye(n), (T, n, n))
-    with np.errstate(over="ignore", invalid="ignore"):  # overflowed products show as inf
-        for d in range(T):
-            t = np.arange(d, T)
-            G = swap(P) @ P
-            finite = np.isfinite(G).all(axis=(1, 2))
-            N[t, t - d] = np.inf
-            largest = np.linalg.eigvalsh(G[finite])[:, -1]
-            N[t[finite], t[finite] - d] = np.sqrt(np.maximum(largest, 0.0))
-            if d + 1 < T:
-                P = P[1:] @ J[1 : T - d]
-    return N

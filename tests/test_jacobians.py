@@ -250,3 +250,29 @@ def test_jacobians_take_one_rnn_model_and_its_own_record():
     other = lstm.forward(lstm.init_params(3, 4, 2, rng=np.random.default_rng(0)), x)
     with pytest.raises(TypeError, match=r"fwd must be the record returned by rnn\.forward"):
         jacobians.step_jacobians(params, other)
+
+
+def test_product_norms_of_a_known_product():
+    rng = np.random.default_rng(12)
+    J = rng.normal(size=(5, 3, 3))
+    N = jacobians.product_norms(J)
+    expected = np.linalg.norm(J[4] @ J[3] @ J[2] @ J[1], 2)  # dh_5/dh_1
+    assert N[4, 0] == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_array_equal(np.diag(N), 1.0)
+    assert np.all(np.triu(N, 1) == 0)
+
+
+def test_product_norms_agree_with_products_multiplied_out_and_report_overflow_as_inf():
+    rng = np.random.default_rng(13)
+    J = rng.normal(size=(12, 4, 4)) * np.array([0.1, 1.0, 3.0] * 4)[:, None, None]
+    N = jacobians.product_norms(J)
+    for t in range(12):
+        for k in range(t):
+            P = np.eye(4)
+            for i in range(k + 1, t + 1):
+                P = J[i] @ P
+            assert N[t, k] == pytest.approx(np.linalg.norm(P, 2), rel=1e-10)
+    huge = jacobians.product_norms(np.stack([1e200 * np.eye(2)] * 3))
+    assert huge[1, 0] == pytest.approx(1e200) and np.isinf(huge[2, 0])  # 1e400
+    with pytest.raises(ValueError, match="square matrices"):
+        jacobians.product_norms(np.ones((2, 2, 3)))

@@ -193,16 +193,6 @@ def test_rnn_state_does_not_depend_on_the_recurrent_scale_without_input():
     np.testing.assert_allclose(states[1], states[2], atol=1e-12)
 
 
-def test_product_norms_of_a_known_product():
-    rng = np.random.default_rng(12)
-    J = rng.normal(size=(5, 3, 3))
-    N = norm.product_norms(J)
-    expected = np.linalg.norm(J[4] @ J[3] @ J[2] @ J[1], 2)  # dh_5/dh_1
-    assert N[4, 0] == pytest.approx(expected, rel=1e-12)
-    np.testing.assert_array_equal(np.diag(N), 1.0)
-    assert np.all(np.triu(N, 1) == 0)
-
-
 @pytest.mark.parametrize("call, message", [
     (lambda: norm.layer_norm(np.ones(3), eps=0.0), "all equal"),
     (lambda: norm.layer_norm(np.array([1.0])), "at least 2 units"),
@@ -215,7 +205,6 @@ def test_product_norms_of_a_known_product():
     (lambda: norm.backward(norm.forward(np.arange(3.0)), np.ones(4)), "dy must have shape (3)"),
     (lambda: norm.batch_norm(np.ones(3)), "at least 2 axes"),
     (lambda: norm.batch_norm(np.ones((1, 3)), eps=0.0), "batch of one example"),
-    (lambda: norm.product_norms(np.ones((2, 2, 3))), "square matrices"),
     (lambda: norm.mlp_forward(mlp.init_params([2, 3, 1], rng=np.random.default_rng(0)), np.ones((4, 3))),
      "x must have 2 inputs"),
     (lambda: norm.rnn_forward(rnn.init_params(1, 3, 1, rng=np.random.default_rng(0)), np.ones((4, 1, 1)),
@@ -246,18 +235,3 @@ def test_an_overflowing_deep_net_is_reported():
     p["W2"] = np.array([[1.5e308, -1.5e308]])  # LN of two units gives -1 and 1: |y| = 3e308 tanh(1)
     with pytest.raises(NonFiniteError):
         norm.mlp_forward(p, np.array([[1.0, -1.0]]))
-
-
-def test_product_norms_agree_with_the_svd_and_report_overflow_as_inf():
-    rng = np.random.default_rng(13)
-    J = rng.normal(size=(12, 4, 4)) * np.array([0.1, 1.0, 3.0] * 4)[:, None, None]
-    N = norm.product_norms(J)
-    for t in range(12):
-        for k in range(t):
-            P = np.eye(4)
-            for i in range(k + 1, t + 1):
-                P = J[i] @ P
-            assert N[t, k] == pytest.approx(np.linalg.norm(P, 2), rel=1e-10)
-    huge = norm.product_norms(np.stack([1e100 * np.eye(2)] * 4))
-    assert huge[1, 0] == pytest.approx(1e100) and np.isinf(huge[3, 0])
-
